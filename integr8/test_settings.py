@@ -1,0 +1,21 @@
+"""Settings for the test suite: tasks run inline, loopback receivers are allowed."""
+
+import os
+import tempfile
+
+from integr8.settings import *  # noqa: F403
+from integr8.settings import DATABASES, Q_CLUSTER
+
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+POSTBACK_ALLOW_NETWORKS = ["127.0.0.0/8", "::1/128"]
+POSTBACK_IDLE_WAIT_SECONDS = 0
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+OPS_EMAIL = "ops@example.com"
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not :memory:, so a real qcluster process can share the test database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("SQLITE_TEST_PATH")
+        or os.path.join(tempfile.gettempdir(), f"integr8-test-{os.getpid()}.sqlite3")
+    }

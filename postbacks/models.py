@@ -1,0 +1,201 @@
+"""Postback configs (what a publisher wants to hear) and deliveries (what we owe it)."""
+
+import base64
+import secrets
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from postbacks.macros import validate_template
+
+
+class PostbackType(models.TextChoices):
+    CLICK = "click", "Click"
+    CONVERSION = "conversion", "Conversion"
+    EVENT = "event", "Event"
+    REJECTION = "rejection", "Rejection"
+
+
+class Method(models.TextChoices):
+    GET = "GET", "GET"
+    POST = "POST", "POST"
+
+
+class ContentType(models.TextChoices):
+    FORM = "form", "Form (application/x-www-form-urlencoded)"
+    JSON = "json", "JSON (application/json)"
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def new_webhook_id() -> str:
+    return "msg_" + uuid.uuid4().hex
+
+
+class PostbackConfigQuerySet(models.QuerySet):
+    def matching(self, postback_type: str, publisher_id: int, offer_id: int, event_id=None):
+        """Enabled configs of this publisher for this offer (or all offers)."""
+        configs = self.filter(
+            enabled=True, postback_type=postback_type, publisher_id=publisher_id
+        ).filter(models.Q(offer__isnull=True) | models.Q(offer_id=offer_id))
+        if postback_type == PostbackType.EVENT:
+            configs = configs.filter(models.Q(event__isnull=True) | models.Q(event_id=event_id))
+        return configs
+
+
+class PostbackConfig(models.Model):
+    name = models.CharField(max_length=200)
+    publisher = models.ForeignKey(
+        "offers.Publisher", on_delete=models.CASCADE, related_name="postback_configs"
+    )
+    offer = models.ForeignKey(
+        "offers.Offer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="postback_configs",
+        help_text="Empty = all of the publisher's offers.",
+    )
+    postback_type = models.CharField(
+        max_length=12, choices=PostbackType.choices, default=PostbackType.CONVERSION
+    )
+    event = models.ForeignKey(
+        "offers.OfferEvent",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="postback_configs",
+        help_text="Event postbacks only; empty = every event.",
+    )
+    url = models.CharField(max_length=2000, validators=[validate_template])
+    method = models.CharField(max_length=4, choices=Method.choices, default=Method.GET)
+    body = models.TextField(blank=True, validators=[validate_template])
+    content_type = models.CharField(
+        max_length=4, choices=ContentType.choices, default=ContentType.FORM
+    )
+    enabled = models.BooleanField(default=True)
+    timeout_seconds = models.PositiveIntegerField(default=10)
+    max_attempts = models.PositiveIntegerField(default=5)
+    secret = models.CharField(
+        max_length=200, blank=True, help_text="whsec_… signs requests (Standard Webhooks)."
+    )
+    previous_secret = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="After a rotation, also signed with this until previous_secret_expires.",
+    )
+    previous_secret_expires = models.DateTimeField(null=True, blank=True)
+    fire_on_pending = models.BooleanField(
+        default=False, help_text="Also fire for conversions reported as pending."
+    )
+    delay_seconds = models.PositiveIntegerField(
+        default=0, help_text="Wait before the first attempt (e.g. for fraud checks)."
+    )
+    disable_after_failures = models.PositiveIntegerField(
+        default=10, help_text="Disable after this many consecutive failed deliveries; 0 = never."
+    )
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_reason = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = PostbackConfigQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.name} (#{self.pk})"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.event_id and self.postback_type != PostbackType.EVENT:
+            errors["event"] = "Only Event postbacks select an event."
+        if self.event_id and self.offer_id and self.event.offer_id != self.offer_id:
+            errors["event"] = "The event belongs to another offer."
+        if self.timeout_seconds < 1 or self.timeout_seconds > 60:
+            errors["timeout_seconds"] = "Use 1 to 60 seconds."
+        if self.max_attempts < 1 or self.max_attempts > 20:
+            errors["max_attempts"] = "Use 1 to 20 attempts."
+        if errors:
+            raise ValidationError(errors)
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "Pending"  # waiting for its next attempt
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"  # gave up: permanent error or attempts used up
+    CANCELLED = "cancelled", "Cancelled"  # e.g. config disabled before it fired
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def due(self, now=None):
+        now = now or timezone.now()
+        return self.filter(
+            state=DeliveryState.PENDING, next_attempt_at__lte=now, locked_until__lte=now
+        )
+
+
+class Delivery(models.Model):
+    """One per trigger (click, conversion, rejection) and matching config.
+
+    The database is the truth: the queue only rings the bell, a dispatcher claims due rows
+    (`locked_until` is the claim's lease), and a sweep re-rings for anything due.
+    """
+
+    config = models.ForeignKey(PostbackConfig, on_delete=models.CASCADE, related_name="deliveries")
+    postback_type = models.CharField(max_length=12, choices=PostbackType.choices)
+    click = models.ForeignKey(
+        "offers.Click", null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    conversion = models.ForeignKey(
+        "offers.Conversion",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    state = models.CharField(
+        max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0, help_text="Attempts made so far.")
+    max_attempts = models.PositiveIntegerField(default=5, help_text="Budget of this round.")
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    locked_until = models.DateTimeField(default=timezone.now)
+    next_trigger = models.CharField(
+        max_length=10, default="automatic", help_text="Trigger recorded on the next attempt."
+    )
+    webhook_id = models.CharField(
+        max_length=64, unique=True, default=new_webhook_id, help_text="Stable across retries."
+    )
+    last_response_code = models.IntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        indexes = [
+            # The dispatcher's claim and the sweep: pending rows by next attempt time.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="delivery_due",
+                condition=models.Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery #{self.pk} ({self.state})"
+
+
+class Dispatcher(models.Model):
+    """A running dispatcher task; its heartbeat tells the doorbell not to ring again."""
+
+    heartbeat = models.DateTimeField(default=timezone.now, db_index=True)
+    started = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Dispatcher #{self.pk}"

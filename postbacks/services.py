@@ -1,0 +1,156 @@
+"""What triggers deliveries, and what ops and advertisers do to them.
+
+Deliveries are stored in the same transaction as the click or conversion that caused
+them; the doorbell rings only after that transaction commits.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from offers.models import Click, Conversion, ConversionStatus
+from postbacks.models import Delivery, DeliveryState, PostbackConfig, PostbackType
+
+
+class TransitionError(Exception):
+    """A status change that is not allowed from the current status (answered 409)."""
+
+
+def ring_doorbell() -> None:
+    """Wake a dispatcher once the current transaction commits."""
+    from postbacks.dispatch import wake_dispatcher
+
+    transaction.on_commit(wake_dispatcher)
+
+
+def _queue(configs, postback_type: str, click=None, conversion=None) -> list[Delivery]:
+    now = timezone.now()
+    deliveries = [
+        Delivery(
+            config=config,
+            postback_type=postback_type,
+            click=click,
+            conversion=conversion,
+            max_attempts=config.max_attempts,
+            next_attempt_at=now + timedelta(seconds=config.delay_seconds),
+            locked_until=now,
+        )
+        for config in configs
+    ]
+    Delivery.objects.bulk_create(deliveries)
+    if deliveries:
+        ring_doorbell()
+    return deliveries
+
+
+def queue_click_postbacks(click: Click) -> list[Delivery]:
+    configs = PostbackConfig.objects.matching(
+        PostbackType.CLICK, click.publisher_id, click.offer_id
+    )
+    return _queue(configs, PostbackType.CLICK, click=click)
+
+
+def _conversion_type(conversion: Conversion) -> str:
+    return PostbackType.EVENT if conversion.event_id else PostbackType.CONVERSION
+
+
+def _conversion_configs(conversion: Conversion):
+    if conversion.publisher_id is None:
+        return PostbackConfig.objects.none()
+    return PostbackConfig.objects.matching(
+        _conversion_type(conversion),
+        conversion.publisher_id,
+        conversion.offer_id,
+        conversion.event_id,
+    )
+
+
+def queue_conversion_postbacks(conversion: Conversion) -> list[Delivery]:
+    """Approved conversions fire every matching config; pending ones only fire_on_pending."""
+    if conversion.status == ConversionStatus.REJECTED:
+        return []
+    configs = _conversion_configs(conversion)
+    if conversion.status == ConversionStatus.PENDING:
+        configs = configs.filter(fire_on_pending=True)
+    return _queue(configs, _conversion_type(conversion), conversion=conversion)
+
+
+def refire_conversion(conversion: Conversion, only_failed: bool = True) -> int:
+    """Fire a conversion's postbacks again; returns how many deliveries are queued.
+
+    With only_failed, deliveries that already succeeded are left alone. Deliveries still
+    waiting for their next attempt are brought forward. Matching configs that have no
+    delivery yet (added after the conversion) get one.
+    """
+    if conversion.status == ConversionStatus.REJECTED:
+        return 0
+    conversion_type = _conversion_type(conversion)
+    existing = Delivery.objects.filter(conversion=conversion, postback_type=conversion_type)
+    if only_failed:
+        existing = existing.exclude(state=DeliveryState.SUCCEEDED)
+    now = timezone.now()
+    with transaction.atomic():
+        queued = _reopen(existing.filter(config__enabled=True), now)
+        known = Delivery.objects.filter(conversion=conversion).values("config_id")
+        missing = queue_conversion_postbacks_excluding(conversion, known)
+    if queued:
+        ring_doorbell()
+    return queued + len(missing)
+
+
+def _reopen(deliveries, now) -> int:
+    reopened = 0
+    for delivery in deliveries.select_related("config"):
+        delivery.state = DeliveryState.PENDING
+        delivery.max_attempts = delivery.attempts + delivery.config.max_attempts
+        delivery.next_attempt_at = now
+        delivery.next_trigger = "refire"
+        delivery.save(
+            update_fields=["state", "max_attempts", "next_attempt_at", "next_trigger", "updated"]
+        )
+        reopened += 1
+    return reopened
+
+
+def queue_conversion_postbacks_excluding(conversion, known_config_ids) -> list[Delivery]:
+    if conversion.status == ConversionStatus.REJECTED:
+        return []
+    configs = _conversion_configs(conversion).exclude(id__in=known_config_ids)
+    if conversion.status == ConversionStatus.PENDING:
+        configs = configs.filter(fire_on_pending=True)
+    return _queue(configs, _conversion_type(conversion), conversion=conversion)
+
+
+def reject_conversion(conversion: Conversion, reason: str) -> list[Delivery]:
+    """Reject, cancel its postbacks that have not fired yet, and fire Rejection configs."""
+    if conversion.status == ConversionStatus.REJECTED:
+        raise TransitionError("The conversion is already rejected.")
+    with transaction.atomic():
+        conversion.status = ConversionStatus.REJECTED
+        conversion.rejection_reason = reason
+        conversion.save(update_fields=["status", "rejection_reason", "updated"])
+        Delivery.objects.filter(
+            conversion=conversion, state=DeliveryState.PENDING, attempts=0
+        ).exclude(postback_type=PostbackType.REJECTION).update(
+            state=DeliveryState.CANCELLED, last_error="Cancelled: conversion rejected"
+        )
+        if conversion.publisher_id is None:
+            return []
+        configs = PostbackConfig.objects.matching(
+            PostbackType.REJECTION, conversion.publisher_id, conversion.offer_id
+        )
+        return _queue(configs, PostbackType.REJECTION, conversion=conversion)
+
+
+def approve_conversion(conversion: Conversion) -> list[Delivery]:
+    """Approve a pending conversion and fire the configs that waited for approval."""
+    if conversion.status != ConversionStatus.PENDING:
+        raise TransitionError(
+            f"Only pending conversions can be approved; this one is {conversion.status}."
+        )
+    with transaction.atomic():
+        conversion.status = ConversionStatus.APPROVED
+        conversion.save(update_fields=["status", "updated"])
+        known = Delivery.objects.filter(conversion=conversion).values("config_id")
+        return queue_conversion_postbacks_excluding(conversion, known)

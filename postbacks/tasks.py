@@ -1,0 +1,16 @@
+"""django-q2 entry points. Tasks take no state: the database holds it."""
+
+from postbacks.dispatch import run_dispatcher, wake_dispatcher
+from postbacks.models import Delivery
+
+
+def dispatch() -> None:
+    run_dispatcher()
+
+
+def sweep() -> int:
+    """Scheduled every minute: ring for deliveries that are due (lost bell, expired lease)."""
+    due = Delivery.objects.due().count()
+    if due:
+        wake_dispatcher()
+    return due

@@ -1,0 +1,309 @@
+"""The one outbound-HTTP seam: timeouts, the SSRF guard, redirects, and errors in words.
+
+Every postback request goes through `send()`. The guard resolves the host once and
+connects to an address it has checked, so DNS rebinding cannot slip a private address
+in between the check and the connection; redirects are followed by hand, each hop
+checked again.
+"""
+
+import base64
+import hashlib
+import hmac
+import socket
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from postbacks.addresses import blocked_reason
+
+MAX_REDIRECTS = 3
+RESPONSE_LIMIT = 64 * 1024
+TRUNCATION_MARKER = "\n…[truncated at 64 KiB]"
+USER_AGENT = "Integr8-Postback/1.0"
+
+
+class BlockedAddress(Exception):
+    """The target resolved only to addresses the guard refuses."""
+
+
+class DnsFailure(Exception):
+    pass
+
+
+def _guarded_socket(host: str, port: int, timeout, source_address=None, socket_options=None):
+    try:
+        infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise DnsFailure(f"DNS lookup failed for {host}") from exc
+    refusal = None
+    last_error = None
+    for family, socktype, proto, _canon, sockaddr in infos:
+        reason = blocked_reason(sockaddr[0].split("%")[0])
+        if reason:
+            refusal = refusal or reason
+            continue
+        sock = socket.socket(family, socktype, proto)
+        try:
+            for option in socket_options or ():
+                sock.setsockopt(*option)
+            if timeout is not None:
+                sock.settimeout(timeout)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            last_error = exc
+            sock.close()
+    if last_error is not None:
+        raise last_error
+    raise BlockedAddress(refusal or f"Blocked: {host} has no allowed address")
+
+
+class GuardedHTTPConnection(HTTPConnection):
+    def _new_conn(self):
+        return _guarded_socket(
+            self._dns_host, self.port, self.timeout, self.source_address, self.socket_options
+        )
+
+
+class GuardedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self):
+        return _guarded_socket(
+            self._dns_host, self.port, self.timeout, self.source_address, self.socket_options
+        )
+
+
+class GuardedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = GuardedHTTPConnection
+
+
+class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = GuardedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": GuardedHTTPConnectionPool,
+            "https": GuardedHTTPSConnectionPool,
+        }
+        self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
+
+
+def new_session(pool_size: int | None = None) -> requests.Session:
+    """A session whose every connection passes the guard; pooled per host."""
+    size = pool_size or settings.POSTBACK_CONCURRENCY
+    session = requests.Session()
+    adapter = GuardedAdapter(pool_connections=64, pool_maxsize=size, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.trust_env = False  # never route postbacks through an environment proxy
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+@dataclass
+class OutgoingRequest:
+    method: str
+    url: str
+    body: str = ""
+    content_type: str = ""
+    headers: dict = field(default_factory=dict)
+    timeout: float = 10.0
+
+
+@dataclass
+class Outcome:
+    url: str  # the URL last called (after redirects)
+    response_code: int = 0  # 0 = no HTTP response
+    error: str = ""
+    server_response: str = ""
+    duration_ms: int = 0
+    retry_after: float | None = None
+    permanent: bool = False  # no point in retrying (blocked, bad URL)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.response_code < 300 and not self.error
+
+
+def sign(secret: str, webhook_id: str, timestamp: int, payload: str) -> str:
+    """Standard Webhooks: v1,<base64 HMAC-SHA256 of id.timestamp.payload>."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    message = f"{webhook_id}.{timestamp}.{payload}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def signature_headers(secrets: list[str], webhook_id: str, timestamp: int, payload: str):
+    signatures = " ".join(sign(secret, webhook_id, timestamp, payload) for secret in secrets)
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signatures,
+    }
+
+
+def send(request: OutgoingRequest, session: requests.Session) -> Outcome:
+    started = time.monotonic()
+    outcome = _send(request, session, started)
+    outcome.duration_ms = int((time.monotonic() - started) * 1000)
+    return outcome
+
+
+def _send(request: OutgoingRequest, session: requests.Session, started: float) -> Outcome:
+    deadline = started + request.timeout
+    url, method, body = request.url, request.method, request.body
+    for hop in range(MAX_REDIRECTS + 1):
+        problem = check_url(url)
+        if problem:
+            return Outcome(url=url, error=problem, permanent=True)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return Outcome(url=url, error=_timeout_words(request.timeout))
+        headers = dict(request.headers)
+        if body and method == "POST":
+            headers["Content-Type"] = request.content_type
+        try:
+            response = session.request(
+                method,
+                url,
+                data=body.encode() if method == "POST" else None,
+                headers=headers,
+                timeout=(min(settings.POSTBACK_CONNECT_TIMEOUT, remaining), remaining),
+                allow_redirects=False,
+                stream=True,
+            )
+        except Exception as exc:  # every failure becomes words in the log, never a crash
+            return _outcome_from_exception(url, exc, request.timeout)
+        with response:
+            if response.is_redirect and hop < MAX_REDIRECTS:
+                url = urljoin(url, response.headers["Location"])
+                if response.status_code == 303 or (
+                    response.status_code in (301, 302) and method == "POST"
+                ):
+                    method, body = "GET", ""
+                continue
+            if response.is_redirect:
+                return Outcome(
+                    url=url,
+                    response_code=response.status_code,
+                    error=f"Too many redirects (more than {MAX_REDIRECTS})",
+                    permanent=True,
+                )
+            return _outcome_from_response(url, response, deadline, request.timeout)
+    raise AssertionError("unreachable")
+
+
+def check_url(url: str) -> str:
+    """Words for a URL that cannot be called at all, or "" if it can."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"Unsupported URL scheme {parts.scheme or '(none)'!r}: use http or https"
+    if not parts.hostname:
+        return "URL has no host"
+    return ""
+
+
+def _outcome_from_response(url, response, deadline, timeout) -> Outcome:
+    try:
+        raw = _read_capped(response, deadline)
+    except Exception as exc:
+        return _outcome_from_exception(url, exc, timeout, response.status_code)
+    text = raw[:RESPONSE_LIMIT].decode(response.encoding or "utf-8", errors="replace")
+    if len(raw) > RESPONSE_LIMIT:
+        text += TRUNCATION_MARKER
+    code = response.status_code
+    return Outcome(
+        url=url,
+        response_code=code,
+        error="" if 200 <= code < 300 else f"HTTP {code}",
+        server_response=text,
+        retry_after=_parse_retry_after(response.headers.get("Retry-After")),
+    )
+
+
+def _read_capped(response, deadline) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_content(chunk_size=16384):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > RESPONSE_LIMIT or time.monotonic() > deadline:
+            break
+    return b"".join(chunks)
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _timeout_words(timeout: float) -> str:
+    return f"Timeout after {timeout:g} s"
+
+
+def _outcome_from_exception(url: str, exc: Exception, timeout: float, code: int = 0) -> Outcome:
+    error, permanent = describe_exception(exc, timeout)
+    return Outcome(url=url, response_code=code, error=error, permanent=permanent)
+
+
+def describe_exception(exc: BaseException, timeout: float) -> tuple[str, bool]:
+    """(words for the log, permanent?) for whatever the request raised."""
+    chain = _exception_chain(exc)
+    for item in chain:
+        if isinstance(item, BlockedAddress):
+            return str(item), True
+        if isinstance(item, DnsFailure):
+            return str(item), False
+    if isinstance(exc, requests.exceptions.Timeout) or any(
+        isinstance(item, (TimeoutError, socket.timeout)) for item in chain
+    ):
+        return _timeout_words(timeout), False
+    if any(isinstance(item, ConnectionRefusedError) for item in chain):
+        return "Connection refused", False
+    if any(isinstance(item, ConnectionResetError) for item in chain):
+        return "Connection reset by peer", False
+    if isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS error: {_innermost(chain)}", False
+    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
+        return f"Invalid URL: {exc}", True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return f"Connection failed: {_innermost(chain)}", False
+    return f"{type(exc).__name__}: {exc}", False
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    chain, seen = [], set()
+    stack = [exc]
+    while stack:
+        item = stack.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        chain.append(item)
+        stack.extend([item.__cause__, item.__context__])
+        stack.extend(arg for arg in getattr(item, "args", ()) if isinstance(arg, BaseException))
+        reason = getattr(item, "reason", None)
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+    return chain
+
+
+def _innermost(chain: list[BaseException]) -> str:
+    return str(chain[-1]) if chain else ""
