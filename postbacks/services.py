@@ -154,3 +154,54 @@ def approve_conversion(conversion: Conversion) -> list[Delivery]:
         conversion.save(update_fields=["status", "updated"])
         known = Delivery.objects.filter(conversion=conversion).values("config_id")
         return queue_conversion_postbacks_excluding(conversion, known)
+
+
+def refire_delivery(delivery: Delivery) -> bool:
+    """Re-fire one delivery (from the log detail page); False if its config is disabled."""
+    if not delivery.config.enabled:
+        return False
+    with transaction.atomic():
+        reopened = _reopen(Delivery.objects.filter(pk=delivery.pk), timezone.now())
+    if reopened:
+        ring_doorbell()
+    return bool(reopened)
+
+
+def send_test(config: PostbackConfig):
+    """Fire the config once now with sample values; returns the logged attempt.
+
+    Runs in the caller's process on purpose: ops wait for the answer of a test.
+    """
+    from logs.models import LogStatus, PostbackLog, Trigger
+    from postbacks.attempts import build_request
+    from postbacks.context import sample_context
+    from postbacks.models import new_webhook_id
+    from postbacks.transport import new_session, send
+
+    request = build_request(config, sample_context(config), new_webhook_id())
+    with new_session(1) as session:
+        outcome = send(request, session)
+    context = sample_context(config)
+    return PostbackLog.objects.create(
+        status=LogStatus.SUCCESS if outcome.ok else LogStatus.FAILED,
+        postback_name=config.name,
+        postback_type=config.postback_type,
+        offer_id=context["offer_id"],
+        publisher_id=config.publisher_id,
+        event_id=context["event_id"] or None
+        if config.postback_type == PostbackType.EVENT
+        else None,
+        transaction_id=context["transaction_id"],
+        response_code=outcome.response_code,
+        url=outcome.url or request.url,
+        error=outcome.error,
+        server_response=outcome.server_response,
+        method=request.method,
+        attempt=1,
+        duration_ms=outcome.duration_ms,
+        trigger=Trigger.TEST,
+        request_headers=request.headers,
+        request_body=request.body,
+        webhook_id=request.headers.get("webhook-id", ""),
+        config=config,
+    )
