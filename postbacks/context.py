@@ -2,6 +2,7 @@
 
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from offers.models import DEVICE_ID_FIELDS, SUB_FIELDS, Click, Conversion
 
@@ -25,7 +26,7 @@ def iso(moment: datetime | None) -> str:
 
 
 def _money(value) -> str:
-    return "" if value is None else format(value.normalize(), "f")
+    return "" if value is None else format(Decimal(str(value)).normalize(), "f")
 
 
 def click_context(click: Click) -> dict:
