@@ -66,7 +66,8 @@ def conversion_context(conversion: Conversion) -> dict:
             click_time=attributes.get("click_time", ""),
         )
         for name in INSTALL_MACROS:
-            context[name] = attributes.get(name, "")
+            # Trackers often send only the name (s_publisher_name) of a sub-source.
+            context[name] = attributes.get(name) or attributes.get(f"{name}_name", "")
     context.update(
         conversion_id=conversion.pk,
         event_id=conversion.event_id or "",
