@@ -1,1 +1,24 @@
-urlpatterns = []
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from api import views
+from api.errors import not_found
+
+router = SimpleRouter()
+router.register("conversions", views.ConversionViewSet, basename="conversion")
+router.register("postback-logs", views.PostbackLogViewSet, basename="postback-log")
+router.register("advertisers", views.AdvertiserViewSet, basename="advertiser")
+router.register("offers", views.OfferViewSet, basename="offer")
+router.register("offer-events", views.OfferEventViewSet, basename="offer-event")
+router.register("publishers", views.PublisherViewSet, basename="publisher")
+router.register("postback-configs", views.PostbackConfigViewSet, basename="postback-config")
+
+urlpatterns = [
+    *router.urls,
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Anything else under /api/v1/ answers a JSON 404 in the API's error shape.
+    re_path(r"^.*$", not_found),
+]

@@ -1,0 +1,337 @@
+"""The API of SPEC §8: advertisers' conversions and logs, and staff management.
+
+Views stay thin: validate, call a service from postbacks.services, answer. Every
+queryset goes through api.access.scoped, so an advertiser's key never reaches another
+advertiser's rows (they answer 404).
+"""
+
+import django_filters
+from django import forms
+from django.db import transaction
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, renderers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from api.access import IsStaff, IsStaffOrAdvertiser, scoped
+from api.errors import Conflict
+from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import idempotent
+from api.pagination import NewestCreatedFirst, NewestFirst
+from api.serializers import (
+    AdvertiserSerializer,
+    BulkQueuedSerializer,
+    BulkRefireSerializer,
+    ConversionSerializer,
+    ErrorSerializer,
+    OfferEventSerializer,
+    OfferSerializer,
+    PostbackConfigSerializer,
+    PostbackLogSerializer,
+    PublisherSerializer,
+    QueuedSerializer,
+    RefireSerializer,
+    RejectSerializer,
+    TestAttemptSerializer,
+)
+from logs.export import csv_response
+from logs.filters import COLUMNS, OPERATOR_SUFFIXES, filter_logs
+from logs.models import PostbackLog
+from offers.models import Advertiser, Conversion, ConversionStatus, Offer, OfferEvent, Publisher
+from postbacks import services
+from postbacks.models import PostbackConfig
+
+ID_MAX = 2**63 - 1
+PAGE_PARAMETERS = ("cursor", "page_size", "format")
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Any unique string (1-255 visible ASCII characters). A retried request with the same "
+        "key returns the first answer (with Idempotent-Replayed: true) and queues nothing "
+        "twice; the same key with a different body answers 422. Kept 24 hours."
+    ),
+)
+
+
+def error_responses(*codes: int) -> dict:
+    """Schema entries for error answers: {"errors": {field_or_param: [messages]}}."""
+    return {code: OpenApiResponse(ErrorSerializer, description="Error") for code in codes}
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter, plus a 400 for parameters the endpoint does not know."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        known = set(PAGE_PARAMETERS)
+        if filterset_class is not None:
+            known |= set(filterset_class.base_filters)
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            raise exceptions.ValidationError({name: ["Unknown parameter."] for name in unknown})
+        return super().filter_queryset(request, queryset, view)
+
+
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class ConversionFilter(django_filters.FilterSet):
+    transaction_id = django_filters.CharFilter(max_length=64)
+    offer_id = IdFilter(field_name="offer_id", min_value=1, max_value=ID_MAX)
+    publisher_id = IdFilter(field_name="publisher_id", min_value=1, max_value=ID_MAX)
+    status = django_filters.ChoiceFilter(choices=ConversionStatus.choices)
+    created_after = django_filters.IsoDateTimeFilter(
+        field_name="created", lookup_expr="gte", label="Created at or after (ISO 8601)"
+    )
+    created_before = django_filters.IsoDateTimeFilter(
+        field_name="created", lookup_expr="lt", label="Created before (ISO 8601)"
+    )
+
+    class Meta:
+        model = Conversion
+        fields: list[str] = []
+
+
+class ApiViewMixin:
+    """Shared by every API view: errors for a bad ?format, strict query strings."""
+
+    filter_backends = [StrictFilterBackend]
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            raise exceptions.ValidationError(
+                {"format": ["Unknown format: use json (or csv for postback logs)."]}
+            ) from None
+
+
+@extend_schema(tags=["conversions"])
+class ConversionViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    """An advertiser's conversions (staff: everyone's), newest first, with deliveries."""
+
+    serializer_class = ConversionSerializer
+    permission_classes = [IsStaffOrAdvertiser]
+    pagination_class = NewestCreatedFirst
+    filterset_class = ConversionFilter
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        conversions = Conversion.objects.prefetch_related("deliveries__config")
+        return scoped(conversions, self.request.user)
+
+    @extend_schema(responses={200: ConversionSerializer, **error_responses(400, 401, 403)})
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(responses={200: ConversionSerializer, **error_responses(401, 403, 404)})
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Re-fire a conversion's postbacks",
+        request=RefireSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={202: QueuedSerializer, **error_responses(400, 401, 403, 404, 409, 422)},
+    )
+    @action(detail=True, methods=["post"])
+    def refire(self, request, pk=None):
+        conversion = self.get_object()
+        payload = _validated(RefireSerializer, request)
+
+        def work():
+            queued = services.refire_conversion(conversion, only_failed=payload["only_failed"])
+            return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
+
+        return idempotent(request, payload, work)
+
+    @extend_schema(
+        summary="Re-fire the conversions of many transaction IDs",
+        operation_id="conversions_bulk_refire",
+        request=BulkRefireSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={202: BulkQueuedSerializer, **error_responses(400, 401, 403, 409, 422)},
+    )
+    @action(detail=False, methods=["post"], url_path="refire", url_name="bulk-refire")
+    def bulk_refire(self, request):
+        payload = _validated(BulkRefireSerializer, request)
+        transaction_ids = list(dict.fromkeys(payload["transaction_ids"]))
+        payload["transaction_ids"] = transaction_ids
+        conversions = scoped(Conversion.objects.all(), request.user).filter(
+            transaction_id__in=transaction_ids
+        )
+
+        def work():
+            queued, found = 0, set()
+            with transaction.atomic():
+                for conversion in conversions.order_by("id"):
+                    found.add(conversion.transaction_id)
+                    queued += services.refire_conversion(conversion, payload["only_failed"])
+            not_found = [tid for tid in transaction_ids if tid not in found]
+            body = {"queued": queued, "not_found": not_found}
+            return Response(body, status=status.HTTP_202_ACCEPTED)
+
+        return idempotent(request, payload, work)
+
+    @extend_schema(
+        summary="Reject a conversion and fire the publishers' Rejection postbacks",
+        request=RejectSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={200: ConversionSerializer, **error_responses(400, 401, 403, 404, 409, 422)},
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        conversion = self.get_object()
+        payload = _validated(RejectSerializer, request)
+        return idempotent(
+            request,
+            payload,
+            lambda: self._transition(services.reject_conversion, conversion, payload["reason"]),
+        )
+
+    @extend_schema(
+        summary="Approve a pending conversion and fire its postbacks",
+        request=None,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={200: ConversionSerializer, **error_responses(401, 403, 404, 409, 422)},
+    )
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        conversion = self.get_object()
+        return idempotent(
+            request, {}, lambda: self._transition(services.approve_conversion, conversion)
+        )
+
+    def _transition(self, change, conversion, *args) -> Response:
+        try:
+            change(conversion, *args)
+        except services.TransitionError as problem:
+            raise Conflict(str(problem), key="status") from None
+        conversion = self.get_queryset().get(pk=conversion.pk)
+        return Response(self.get_serializer(conversion).data)
+
+
+def _validated(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """Lets ?format=csv through content negotiation; the view streams the CSV itself."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+def _log_filter_parameters() -> list[OpenApiParameter]:
+    """The §7 query string, shared with the /logs/ page and its CSV."""
+    parameters = []
+    for column in COLUMNS:
+        for operator, suffix in OPERATOR_SUFFIXES.items():
+            parameters.append(
+                OpenApiParameter(
+                    column + suffix,
+                    {"type": "array", "items": {"type": "string"}},
+                    explode=True,
+                    description=f"{column}: {operator} (repeat for several values).",
+                )
+            )
+    for name, meaning in (("created_after", "at or after"), ("created_before", "before")):
+        parameters.append(
+            OpenApiParameter(name, OpenApiTypes.DATETIME, description=f"Created {meaning}.")
+        )
+    parameters.append(
+        OpenApiParameter(
+            "format", OpenApiTypes.STR, enum=["json", "csv"], description="csv streams every row."
+        )
+    )
+    return parameters
+
+
+@extend_schema(tags=["postback logs"])
+class PostbackLogViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Postback attempts, with the /logs/ page's filters; JSON pages or a streamed CSV."""
+
+    serializer_class = PostbackLogSerializer
+    permission_classes = [IsStaffOrAdvertiser]
+    pagination_class = NewestFirst
+    filter_backends: list = []
+    renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer]
+
+    def get_queryset(self):
+        return scoped(PostbackLog.objects.all(), self.request.user)
+
+    @extend_schema(
+        parameters=_log_filter_parameters(),
+        responses={
+            (200, "application/json"): PostbackLogSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            **error_responses(400, 401, 403),
+        },
+    )
+    def list(self, request, *args, **kwargs):
+        logs, errors = filter_logs(
+            request.query_params, self.get_queryset(), ignore=PAGE_PARAMETERS
+        )
+        if errors:
+            raise exceptions.ValidationError(errors)
+        if request.accepted_renderer.format == "csv":
+            return csv_response(logs)
+        page = self.paginate_queryset(logs)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema(tags=["management (staff)"])
+class StaffViewSet(ApiViewMixin, viewsets.ModelViewSet):
+    """CRUD for staff; an advertiser's key gets 403."""
+
+    permission_classes = [IsStaff]
+    pagination_class = NewestFirst
+    lookup_value_regex = r"[0-9]+"
+
+
+class AdvertiserViewSet(StaffViewSet):
+    queryset = Advertiser.objects.all()
+    serializer_class = AdvertiserSerializer
+
+
+class OfferViewSet(StaffViewSet):
+    queryset = Offer.objects.all()
+    serializer_class = OfferSerializer
+
+
+class OfferEventViewSet(StaffViewSet):
+    queryset = OfferEvent.objects.all()
+    serializer_class = OfferEventSerializer
+
+
+class PublisherViewSet(StaffViewSet):
+    queryset = Publisher.objects.all()
+    serializer_class = PublisherSerializer
+
+
+class PostbackConfigViewSet(StaffViewSet):
+    queryset = PostbackConfig.objects.all()
+    serializer_class = PostbackConfigSerializer
+
+    @extend_schema(
+        summary="Fire a test postback with sample values and return the attempt",
+        request=None,
+        responses={200: TestAttemptSerializer, **error_responses(401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        attempt = services.send_test(self.get_object())
+        return Response(TestAttemptSerializer(attempt).data)
