@@ -91,6 +91,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
             "OPTIONS": {
                 "timeout": 20,
                 "transaction_mode": "IMMEDIATE",
@@ -182,3 +183,8 @@ LOGGING = {
 POSTBACK_DISPATCHERS = env_int("POSTBACK_DISPATCHERS", 2)
 POSTBACK_LEASE_MARGIN = env_int("POSTBACK_LEASE_MARGIN", 30)
 POSTBACK_IDLE_WAIT_SECONDS = float(os.environ.get("POSTBACK_IDLE_WAIT_SECONDS", "10"))
+# At most this many requests in flight per config, so one hanging publisher cannot
+# take every sending thread.
+POSTBACK_PER_CONFIG_CONCURRENCY = env_int("POSTBACK_PER_CONFIG_CONCURRENCY", 8)
+# After "Rotate signing secret", requests carry both signatures for this long.
+POSTBACK_SECRET_GRACE_HOURS = env_int("POSTBACK_SECRET_GRACE_HOURS", 24)

@@ -12,5 +12,7 @@ class OffersConfig(AppConfig):
     name = "offers"
 
     def ready(self) -> None:
-        for model in ("Offer", "Publisher"):
-            post_save.connect(_forget_cached_lookups, sender=self.get_model(model))
+        from postbacks.models import PostbackConfig
+
+        for model in (self.get_model("Offer"), self.get_model("Publisher"), PostbackConfig):
+            post_save.connect(_forget_cached_lookups, sender=model)

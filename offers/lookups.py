@@ -1,6 +1,7 @@
 """Short-lived in-process caches for the click path, which must stay fast.
 
-A paused offer or publisher takes effect within CACHE_SECONDS.
+A paused offer or publisher, or a changed Click postback config, takes effect within
+CACHE_SECONDS in other processes (at once in the process that saved it).
 """
 
 import time
@@ -10,6 +11,7 @@ from offers.models import Offer, Publisher, Status
 CACHE_SECONDS = 5.0
 _offers: dict[int, tuple[float, Offer | None]] = {}
 _publishers: dict[int, tuple[float, bool]] = {}
+_click_configs: dict[tuple[int, int], tuple[float, list]] = {}
 
 
 def active_offer(offer_id: int) -> Offer | None:
@@ -30,6 +32,20 @@ def publisher_is_active(publisher_id: int) -> bool:
     return active
 
 
+def click_configs(offer_id: int, publisher_id: int) -> list:
+    """Enabled Click postback configs for this offer and publisher."""
+    from postbacks.models import PostbackConfig, PostbackType
+
+    key = (offer_id, publisher_id)
+    hit = _click_configs.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    configs = list(PostbackConfig.objects.matching(PostbackType.CLICK, publisher_id, offer_id))
+    _click_configs[key] = (time.monotonic() + CACHE_SECONDS, configs)
+    return configs
+
+
 def clear() -> None:
     _offers.clear()
     _publishers.clear()
+    _click_configs.clear()

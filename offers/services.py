@@ -5,14 +5,20 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
+from offers import lookups
 from offers.models import Click, Conversion, ConversionStatus, Offer, OfferEvent
 from postbacks.services import queue_click_postbacks, queue_conversion_postbacks, refire_conversion
 
 
 def record_click(offer: Offer, publisher_id: int, **fields) -> Click:
+    click = Click(offer=offer, publisher_id=publisher_id, **fields)
+    configs = lookups.click_configs(offer.pk, publisher_id)
+    if not configs:
+        Click.objects.insert(click)  # the common case: one INSERT, no transaction block
+        return click
     with transaction.atomic():
-        click = Click.objects.create(offer=offer, publisher_id=publisher_id, **fields)
-        queue_click_postbacks(click)
+        click.save(force_insert=True)
+        queue_click_postbacks(click, configs)
     return click
 
 
