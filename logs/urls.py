@@ -1,5 +1,11 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from logs import views
 
 app_name = "logs"
-urlpatterns = [path("", TemplateView.as_view(template_name="base.html"), name="list")]
+urlpatterns = [
+    path("", views.log_list, name="list"),
+    path("export.csv", views.log_export, name="export"),
+    path("<int:pk>/", views.log_detail, name="detail"),
+    path("<int:pk>/refire/", views.log_refire, name="refire"),
+]

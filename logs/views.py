@@ -1,0 +1,184 @@
+"""Ops pages for postback logs: the filtered list, one attempt, re-fire, CSV (SPEC §7)."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models.functions import Left
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from logs.export import LOG_COLUMNS, csv_response
+from logs.filters import COLUMNS, OPERATOR_SUFFIXES, active_filters, filter_logs
+from logs.models import LogStatus, PostbackLog
+from postbacks.models import PostbackType
+
+PAGE_SIZE = 50
+PAGE_PARAMETERS = ("before", "after")  # keyset cursors: ids, never offsets
+PREVIEW_CHARS = 1000  # of each server response in the list; the detail page has it all
+LIST_FIELDS = [field for field, _ in LOG_COLUMNS if field != "server_response"]
+
+
+def staff_required(view):
+    """Anonymous users go to the login page; signed-in non-staff users get 403."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not request.user.is_staff:
+            raise PermissionDenied("Postback logs are for staff.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _cursor(request, name: str, errors: dict) -> int | None:
+    value = request.GET.get(name, "")
+    if value == "":
+        return None
+    if not value.isdigit():
+        errors[name] = [f'"{value}" is not a page cursor: it must be a log ID.']
+        return None
+    return int(value)
+
+
+def _page(queryset, before: int | None, after: int | None):
+    """One page of rows by id (keyset, never OFFSET), and whether older/newer rows exist.
+
+    Each query is `ORDER BY id LIMIT 51` or an EXISTS probe, served by the (column, id)
+    indexes; no COUNT(*).
+    """
+    if after is not None:
+        rows = list(queryset.filter(id__gt=after).order_by("id")[: PAGE_SIZE + 1])
+        has_newer = len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE][::-1]
+        has_older = bool(rows) and queryset.filter(id__lt=rows[-1].id).exists()
+        return rows, has_older, has_newer
+    narrowed = queryset if before is None else queryset.filter(id__lt=before)
+    rows = list(narrowed[: PAGE_SIZE + 1])
+    has_older = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    has_newer = before is not None and queryset.filter(id__gte=before).exists()
+    return rows, has_older, has_newer
+
+
+def _page_link(request, **cursor) -> str:
+    params = request.GET.copy()
+    for name in PAGE_PARAMETERS:
+        params.pop(name, None)
+    for name, value in cursor.items():
+        params[name] = value
+    return "?" + params.urlencode()
+
+
+@staff_required
+def log_list(request):
+    queryset, errors = filter_logs(request.GET, ignore=PAGE_PARAMETERS)
+    before = _cursor(request, "before", errors)
+    after = _cursor(request, "after", errors)
+    rows, has_older, has_newer = [], False, False
+    if not errors:
+        queryset = queryset.only("id", *LIST_FIELDS).annotate(
+            response_preview=Left("server_response", PREVIEW_CHARS + 1)
+        )
+        rows, has_older, has_newer = _page(queryset, before, after)
+    export_params = request.GET.copy()
+    for name in PAGE_PARAMETERS:
+        export_params.pop(name, None)
+    context = {
+        "rows": rows,
+        "errors": errors,
+        "preview_chars": PREVIEW_CHARS,
+        "headers": [label for _, label in LOG_COLUMNS],
+        "filters": [
+            {"column": c, "operator": o, "value": v, "name": c + OPERATOR_SUFFIXES[o]}
+            for c, o, v in active_filters(request.GET)
+        ],
+        "columns": [(column, _column_label(column)) for column in COLUMNS],
+        "operators": [("is", "Is"), ("not", "Is not"), ("contains", "Contains")],
+        "created_after": request.GET.get("created_after", ""),
+        "created_before": request.GET.get("created_before", ""),
+        "status_choices": LogStatus.choices,
+        "type_choices": PostbackType.choices,
+        "older_link": _page_link(request, before=rows[-1].id) if has_older else "",
+        "newer_link": _page_link(request, after=rows[0].id) if has_newer else "",
+        "is_first_page": before is None and after is None,
+        "export_query": export_params.urlencode(),
+    }
+    return render(request, "logs/list.html", context, status=400 if errors else 200)
+
+
+def _column_label(column: str) -> str:
+    return dict(LOG_COLUMNS)[column]
+
+
+def _admin_link(name: str, pk) -> str:
+    if pk is None:
+        return ""
+    try:
+        return reverse(f"admin:{name}_change", args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
+@staff_required
+def log_detail(request, pk: int):
+    log = get_object_or_404(PostbackLog, pk=pk)
+    attempts = []
+    if log.delivery_id is not None:
+        attempts = list(
+            PostbackLog.objects.filter(delivery_id=log.delivery_id)
+            .only("id", "created", "status", "attempt", "trigger", "response_code", "error")
+            .order_by("id")
+        )
+    context = {
+        "log": log,
+        "attempts": attempts,
+        "conversion_link": _admin_link("offers_conversion", log.conversion_id),
+        "click_link": _admin_link("offers_click", log.click_id),
+        "config_link": _admin_link("postbacks_postbackconfig", log.config_id),
+        "delivery_link": _admin_link("postbacks_delivery", log.delivery_id),
+    }
+    return render(request, "logs/detail.html", context)
+
+
+@staff_required
+@require_POST
+def log_refire(request, pk: int):
+    from postbacks.services import refire_delivery
+
+    log = get_object_or_404(PostbackLog.objects.select_related("delivery__config"), pk=pk)
+    if log.delivery is None:
+        messages.error(
+            request,
+            "This attempt has no delivery behind it (a test, or its delivery was deleted), "
+            "so it cannot be re-fired. Use “Send test” on the postback config instead.",
+        )
+    elif refire_delivery(log.delivery):
+        messages.success(
+            request,
+            "Re-fire queued. The new attempt appears below and in the logs within seconds.",
+        )
+    else:
+        messages.error(
+            request,
+            f"Not re-fired: the postback config “{log.delivery.config.name}” is disabled. "
+            "Enable it first.",
+        )
+    return redirect("logs:detail", pk=pk)
+
+
+@staff_required
+def log_export(request):
+    queryset, errors = filter_logs(request.GET, ignore=PAGE_PARAMETERS)
+    if errors:
+        lines = ["Bad filter parameters:"]
+        lines += [f"{name}: {' '.join(texts)}" for name, texts in errors.items()]
+        return HttpResponse("\n".join(lines) + "\n", status=400, content_type="text/plain")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    return csv_response(queryset, filename=f"postback-logs-{stamp}.csv")
