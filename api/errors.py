@@ -5,10 +5,11 @@ ones are flattened to dotted paths, e.g. "transaction_ids.3"); other errors are 
 a key naming what was wrong: the credentials, the permission, the method, the body...
 """
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -66,6 +67,10 @@ def exception_handler(exc, context):
 
 def _as_api_exception(exc):
     """Database and model errors that are the caller's doing become 4xx, never 500."""
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(str(exc) or None)
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, (ProtectedError, RestrictedError)):
         return Conflict(_protected_message(exc))
     if isinstance(exc, IntegrityError):

@@ -273,6 +273,13 @@ class PostbackLogViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericVi
     def get_queryset(self):
         return scoped(PostbackLog.objects.all(), self.request.user)
 
+    def handle_exception(self, exc):
+        # Errors are JSON even when CSV was asked for.
+        if getattr(self.request, "accepted_renderer", None).__class__ is CSVRenderer:
+            self.request.accepted_renderer = renderers.JSONRenderer()
+            self.request.accepted_media_type = renderers.JSONRenderer.media_type
+        return super().handle_exception(exc)
+
     @extend_schema(
         parameters=_log_filter_parameters(),
         responses={

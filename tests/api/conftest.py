@@ -18,7 +18,7 @@ class Api:
     def call(self, method: str, path: str, key: str | None = None, data=None, **headers):
         if key is not None:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-        url = path if path.startswith("/") else f"/api/v1/{path}"
+        url = path if path.startswith(("/", "http")) else f"/api/v1/{path}"
         send = getattr(self.client, method.lower())
         if method.upper() in ("GET", "HEAD"):
             return send(url, data or {}, **headers)
