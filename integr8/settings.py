@@ -103,6 +103,9 @@ else:
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# PostgreSQL: commit clicks without waiting for the WAL flush (a PostgreSQL crash can lose
+# the last ~0.6 s of clicks, never corrupt anything). Conversions always wait for the disk.
+CLICK_SYNCHRONOUS_COMMIT = env_bool("CLICK_SYNCHRONOUS_COMMIT", False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

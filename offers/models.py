@@ -5,6 +5,7 @@ import ipaddress
 import secrets
 
 from django.core.exceptions import ValidationError
+from django.conf import settings
 from django.db import connections, models
 from django.utils import timezone
 
@@ -147,20 +148,28 @@ def new_transaction_id() -> str:
 
 class ClickQuerySet(models.QuerySet):
     def insert(self, click: "Click") -> None:
-        """INSERT a click without fetching its id: the click path's one write.
+        """INSERT a click in one round trip, without fetching its id: the click path's write.
 
         Compiling an ORM INSERT costs more than running it, and the redirect needs no id.
+        On PostgreSQL the statement also turns off synchronous_commit for its own implicit
+        transaction (see CLICK_SYNCHRONOUS_COMMIT), saving the WAL flush wait per click.
         """
         connection = connections[self.db]
         fields = [f for f in Click._meta.concrete_fields if not f.primary_key]
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         values = [f.get_db_prep_save(getattr(click, f.attname), connection) for f in fields]
-        placeholders = ", ".join(["%s"] * len(fields))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {Click._meta.db_table} ({columns}) VALUES ({placeholders})",  # noqa: S608
-                values,
+        table = connection.ops.quote_name(Click._meta.db_table)
+        if connection.vendor == "postgresql" and not settings.CLICK_SYNCHRONOUS_COMMIT:
+            casts = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields)
+            sql = (
+                f"INSERT INTO {table} ({columns}) SELECT {casts} "  # noqa: S608
+                "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed"
             )
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
 
 
 class Click(models.Model):
