@@ -4,8 +4,8 @@ import hashlib
 import ipaddress
 import secrets
 
-from django.core.exceptions import ValidationError
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connections, models
 from django.utils import timezone
 
