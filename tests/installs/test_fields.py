@@ -108,7 +108,7 @@ def test_country_code_is_a_real_iso_code(install, value, kept):
     assert stored().attributes["country_code"] == kept
 
 
-@pytest.mark.parametrize("value", ["ZZ", "UK", "XX", "USA", "U", "1A", "ÜS", "U S"])
+@pytest.mark.parametrize("value", ["ZZ", "UK", "XK", "XX", "USA", "U", "1A", "ÜS", "U S"])
 def test_country_code_that_is_not_assigned_is_refused(install, value):
     errors = errors_of(install(country_code=value))
     assert errors == {
