@@ -22,4 +22,9 @@ class PostbacksConfig(AppConfig):
     name = "postbacks"
 
     def ready(self) -> None:
+        from django_q.signals import post_spawn
+
+        from postbacks.dispatch import wake_at_worker_start
+
         post_migrate.connect(ensure_sweep_schedule, sender=self)
+        post_spawn.connect(wake_at_worker_start, dispatch_uid="postbacks.wake_at_worker_start")

@@ -129,6 +129,8 @@ def apply_outcome(attempt: Attempt, outcome: Outcome) -> str | None:
     delivery.last_response_code = outcome.response_code
     delivery.last_error = outcome.error
     delivery.locked_until = now
+    delivery.in_flight = False
+    delivery.updated = now
     delivery.next_trigger = "retry"
     if outcome.ok:
         delivery.state = DeliveryState.SUCCEEDED
@@ -150,9 +152,11 @@ DELIVERY_FIELDS = [
     "state",
     "next_attempt_at",
     "locked_until",
+    "in_flight",
     "next_trigger",
     "last_response_code",
     "last_error",
+    "updated",
 ]
 
 

@@ -4,18 +4,25 @@ One django-q2 task per postback would cap delivery at the broker's task rate, so
 queue only carries a doorbell: `wake_dispatcher()` enqueues a dispatcher task unless one
 is alive. The dispatcher claims due rows in batches (a lease in `locked_until`, taken
 with SKIP LOCKED on PostgreSQL and under SQLite's write lock), sends them concurrently
-over pooled connections, and records results in batched transactions. A periodic sweep
-rings the bell for anything due, so a lost task or a killed worker only delays delivery.
+over pooled connections, and records results in batched transactions.
+
+Nothing is lost when a worker dies: the rows it had claimed keep `in_flight` set and
+become due again when their lease expires; the next claim logs the interrupted attempt
+and retries it. Who rings the bell again: every qcluster worker when it starts, and the
+periodic sweep (a django-q2 schedule). One slow publisher cannot hold up the others:
+each config has at most POSTBACK_PER_CONFIG_CONCURRENCY requests in flight.
 """
 
 import logging
 import time
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
-from django.db.models import Max, Min
+from django.db.models import Min
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from postbacks.attempts import Attempt, prepare, record
@@ -25,48 +32,87 @@ from postbacks.transport import Outcome, OutgoingRequest, new_session, send
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_STALE = timedelta(seconds=15)
-MAX_RUNTIME_SECONDS = 240  # below the qcluster task timeout (300 s)
+HEARTBEAT_EVERY = 2.0
+# Below the qcluster task timeout (300 s) even with a full batch of 60 s timeouts after it.
+MAX_RUNTIME_SECONDS = 180
+INTERRUPTED = "Interrupted: the worker stopped during this attempt"
 
 
 def dispatcher_alive() -> bool:
     return Dispatcher.objects.filter(heartbeat__gte=timezone.now() - HEARTBEAT_STALE).exists()
 
 
-def wake_dispatcher() -> None:
-    """The doorbell: enqueue a dispatcher task unless one is already running."""
-    if dispatcher_alive():
+def wake_dispatcher(force: bool = False) -> None:
+    """The doorbell: enqueue a dispatcher task unless one is already running.
+
+    force skips that check (a dispatcher that was killed still looks alive for a while).
+    """
+    if not force and dispatcher_alive():
         return
     from django_q.tasks import async_task
 
     async_task("postbacks.tasks.dispatch", task_name="postbacks.dispatch", q_options={})
 
 
-def claim(limit: int) -> list[Delivery]:
-    """Lease up to `limit` due deliveries to this dispatcher."""
+def wake_at_worker_start(**kwargs) -> None:
+    """django-q2 post_spawn: a (re)started worker rings for what a dead one left behind."""
+    from django_q.conf import Conf
+
+    if Conf.SYNC:  # sync mode "spawns" a worker for every task: nothing to recover
+        return
+    try:
+        if Delivery.objects.filter(state=DeliveryState.PENDING).exists():
+            wake_dispatcher(force=True)
+    except Exception:  # a worker must start even while the database is away
+        logger.exception("could not ring the postback doorbell at worker start")
+    finally:
+        close_old_connections()
+
+
+def claim(limit: int, per_config: dict[int, int] | None = None) -> list[Delivery]:
+    """Lease up to `limit` due deliveries to this dispatcher.
+
+    per_config maps config id -> requests this dispatcher still may start for it; configs
+    absent from it may take up to POSTBACK_PER_CONFIG_CONCURRENCY.
+    """
+    per_config = per_config or {}
+    cap = settings.POSTBACK_PER_CONFIG_CONCURRENCY
     now = timezone.now()
     with transaction.atomic():
-        ids = list(
+        rows = list(
             Delivery.objects.due(now)
+            .exclude(config_id__in=[pk for pk, room in per_config.items() if room <= 0])
             .order_by("next_attempt_at")
-            .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)[:limit]
+            .select_related(
+                "config",
+                "click__offer",
+                "conversion__offer",
+                "conversion__event",
+                "conversion__click__offer",
+            )
+            .select_for_update(skip_locked=True, of=("self",))[:limit]
         )
-        if not ids:
-            return []
-        longest = Delivery.objects.filter(id__in=ids).aggregate(t=Max("config__timeout_seconds"))[
-            "t"
-        ]
-        lease = now + timedelta(seconds=(longest or 10) + settings.POSTBACK_LEASE_MARGIN)
-        Delivery.objects.filter(id__in=ids).update(locked_until=lease)
-    return list(
-        Delivery.objects.filter(id__in=ids).select_related(
-            "config",
-            "click__offer",
-            "conversion__offer",
-            "conversion__event",
-            "conversion__click__offer",
-        )
-    )
+        taken, cancelled, room = [], [], dict(per_config)
+        for delivery in rows:
+            if not delivery.config.enabled:
+                cancelled.append(delivery.pk)
+            elif room.get(delivery.config_id, cap) > 0:
+                room[delivery.config_id] = room.get(delivery.config_id, cap) - 1
+                taken.append(delivery)
+        if cancelled:
+            Delivery.objects.filter(pk__in=cancelled).update(
+                state=DeliveryState.CANCELLED,
+                in_flight=False,
+                last_error="Cancelled: the postback config is disabled",
+                updated=now,
+            )
+        if taken:
+            longest = max(delivery.config.timeout_seconds for delivery in taken)
+            lease = now + timedelta(seconds=longest + settings.POSTBACK_LEASE_MARGIN)
+            Delivery.objects.filter(pk__in=[d.pk for d in taken]).update(
+                locked_until=lease, in_flight=True
+            )
+    return taken
 
 
 def unbuildable(delivery: Delivery, exc: Exception) -> tuple[Attempt, Outcome]:
@@ -76,10 +122,20 @@ def unbuildable(delivery: Delivery, exc: Exception) -> tuple[Attempt, Outcome]:
     return attempt, Outcome(url=request.url, error=error, permanent=True)
 
 
+def interrupted(delivery: Delivery) -> tuple[Attempt, Outcome]:
+    """The attempt a dead worker never finished: logged as failed with code 0, retried."""
+    request = OutgoingRequest(method=delivery.config.method, url=delivery.config.url)
+    attempt = Attempt(delivery, request, delivery.attempts + 1, delivery.next_trigger)
+    return attempt, Outcome(url=request.url, error=INTERRUPTED)
+
+
 def seconds_until_next_due() -> float | None:
-    soonest = Delivery.objects.filter(state=DeliveryState.PENDING).aggregate(
-        t=Min("next_attempt_at")
-    )["t"]
+    """When the next pending delivery may be claimed (its lease counts, too)."""
+    soonest = (
+        Delivery.objects.filter(state=DeliveryState.PENDING)
+        .annotate(due_at=Greatest("next_attempt_at", "locked_until"))
+        .aggregate(t=Min("due_at"))["t"]
+    )
     if soonest is None:
         return None
     return max(0.0, (soonest - timezone.now()).total_seconds())
@@ -110,26 +166,37 @@ class Run:
     def unregister(self) -> None:
         Dispatcher.objects.filter(pk=self.me.pk).delete()
 
+    def config_room(self) -> dict[int, int]:
+        cap = settings.POSTBACK_PER_CONFIG_CONCURRENCY
+        busy = Counter(attempt.delivery.config_id for attempt in self.in_flight.values())
+        return {config_id: cap - count for config_id, count in busy.items()}
+
     def fill(self) -> int:
         room = self.concurrency - len(self.in_flight)
-        if room <= 0:
+        # Claim in batches: a claim is a write transaction, not worth it for one slot.
+        if room <= 0 or (self.in_flight and room < max(1, self.concurrency // 4)):
             return 0
-        deliveries = claim(room)
+        deliveries = claim(room, self.config_room())
+        unsent = []
         for delivery in deliveries:
+            if delivery.in_flight:
+                unsent.append(interrupted(delivery))
+                continue
             try:
                 attempt = prepare(delivery)
             except Exception as exc:
                 logger.exception("cannot build postback for delivery %s", delivery.pk)
-                record([unbuildable(delivery, exc)])
+                unsent.append(unbuildable(delivery, exc))
                 continue
             future = self.pool.submit(send, attempt.request, self.session)
             self.in_flight[future] = attempt
+        record(unsent)
         return len(deliveries)
 
     def drain(self, timeout: float) -> None:
         if not self.in_flight:
             return
-        done, _ = wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
+        wait(self.in_flight, timeout=timeout, return_when=FIRST_COMPLETED)
         # Let a few more finish so that results are written in batches.
         time.sleep(0.002)
         done = [future for future in self.in_flight if future.done()]
@@ -148,7 +215,7 @@ class Run:
             elif not claimed:
                 if self.expired() or not self.wait_for_work():
                     return
-            if time.monotonic() - last_beat > 2:
+            if time.monotonic() - last_beat > HEARTBEAT_EVERY:
                 self.heartbeat()
                 last_beat = time.monotonic()
 
@@ -169,6 +236,7 @@ class Run:
 def run_dispatcher() -> None:
     run = Run()
     if not run.register():
+        run.close()
         return
     try:
         while True:
@@ -186,4 +254,4 @@ def run_dispatcher() -> None:
         run.close()
         close_old_connections()
     if run.expired() and Delivery.objects.due().exists():
-        wake_dispatcher()
+        wake_dispatcher(force=True)

@@ -1,8 +1,10 @@
 """Postback configs (what a publisher wants to hear) and deliveries (what we owe it)."""
 
 import base64
+import ipaddress
 import secrets
 import uuid
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -34,6 +36,33 @@ def new_secret() -> str:
 
 def new_webhook_id() -> str:
     return "msg_" + uuid.uuid4().hex
+
+
+def validate_postback_url(template: str) -> None:
+    """Refuse what can never be sent: another scheme, no host, a forbidden literal address.
+
+    Host names are judged again at connection time on the address actually connected
+    to; here we only catch what is certain from the template itself.
+    """
+    from postbacks.addresses import blocked_reason
+
+    try:
+        parts = urlsplit(template.strip())
+    except ValueError as exc:
+        raise ValidationError(f"Not a valid URL: {exc}.") from exc
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValidationError("Use an http:// or https:// URL.")
+    if not parts.netloc:
+        raise ValidationError("The URL has no host.")
+    try:
+        address = ipaddress.ip_address((parts.hostname or "").strip("[]"))
+    except ValueError:
+        return  # a name (or a macro): checked when connecting
+    reason = blocked_reason(address)
+    if reason:
+        raise ValidationError(
+            f"{reason.removeprefix('Blocked: ')}; postbacks cannot be sent there."
+        )
 
 
 class PostbackConfigQuerySet(models.QuerySet):
@@ -71,7 +100,7 @@ class PostbackConfig(models.Model):
         related_name="postback_configs",
         help_text="Event postbacks only; empty = every event.",
     )
-    url = models.CharField(max_length=2000, validators=[validate_template])
+    url = models.CharField(max_length=2000, validators=[validate_template, validate_postback_url])
     method = models.CharField(max_length=4, choices=Method.choices, default=Method.GET)
     body = models.TextField(blank=True, validators=[validate_template])
     content_type = models.CharField(
@@ -163,6 +192,11 @@ class Delivery(models.Model):
     max_attempts = models.PositiveIntegerField(default=5, help_text="Budget of this round.")
     next_attempt_at = models.DateTimeField(default=timezone.now)
     locked_until = models.DateTimeField(default=timezone.now)
+    in_flight = models.BooleanField(
+        default=False,
+        help_text="Claimed and not yet recorded; still set after the lease expired means "
+        "the worker stopped during the attempt.",
+    )
     next_trigger = models.CharField(
         max_length=10, default="automatic", help_text="Trigger recorded on the next attempt."
     )

@@ -44,10 +44,12 @@ def _queue(configs, postback_type: str, click=None, conversion=None) -> list[Del
     return deliveries
 
 
-def queue_click_postbacks(click: Click) -> list[Delivery]:
-    configs = PostbackConfig.objects.matching(
-        PostbackType.CLICK, click.publisher_id, click.offer_id
-    )
+def queue_click_postbacks(click: Click, configs=None) -> list[Delivery]:
+    """configs: the matching Click configs when the caller already has them (cached)."""
+    if configs is None:
+        configs = PostbackConfig.objects.matching(
+            PostbackType.CLICK, click.publisher_id, click.offer_id
+        )
     return _queue(configs, PostbackType.CLICK, click=click)
 
 

@@ -1,0 +1,39 @@
+"""Fixtures for delivery tests: scriptable loopback receivers and a dispatcher kick."""
+
+import pytest
+from django.utils import timezone
+
+from postbacks.dispatch import run_dispatcher
+from postbacks.models import Delivery
+from tests.delivery.receiver import Receiver
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def make_receiver():
+    """Receivers on other loopback addresses, e.g. 127.0.0.2 for the SSRF tests."""
+    servers = []
+
+    def make(host: str = "127.0.0.1") -> Receiver:
+        servers.append(Receiver(host))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.close()
+
+
+def fire_due_now() -> None:
+    """Move every pending delivery's clock forward and run the dispatcher as the worker does.
+
+    Tests drive time this way instead of sleeping through the retry schedule.
+    """
+    now = timezone.now()
+    Delivery.objects.filter(state="pending").update(next_attempt_at=now, locked_until=now)
+    run_dispatcher()
