@@ -8,7 +8,7 @@ field names, where `postbacks.context` finds them for the install macros.
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import pycountry
 from django.db import IntegrityError, transaction
@@ -65,8 +65,11 @@ IDENTIFIER_RULE = "identifiers"  # the error key of the at-least-one-identifier 
 
 UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 NIL_UUID = "00000000-0000-0000-0000-000000000000"
-UNIX_SECONDS = re.compile(r"\d+(\.\d+)?")
-PLAIN_UTC = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+UNIX_SECONDS = re.compile(r"\d+(\.\d+)?", re.ASCII)
+PLAIN_UTC = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", re.ASCII)
+# Plain decimal notation, as JSON or a spreadsheet writes numbers; no "1_000", no "NaN".
+DECIMAL = re.compile(r"[+-]?(\d{1,30}(\.\d{0,30})?|\.\d{1,30})([eE][+-]?\d{1,3})?", re.ASCII)
+MAX_COST_DECIMALS = 10
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 TIME_FORMATS = (
     "use YYYY-MM-DD HH:MM:SS (UTC), ISO 8601 with an offset "
@@ -134,15 +137,16 @@ def parse_country(raw: str) -> str:
 
 
 def parse_cost(raw: str) -> str:
-    try:
-        cost = Decimal(raw)
-    except InvalidOperation:
-        raise Invalid(f"{show(raw)} is not a number: send a decimal like 0.35 (USD).") from None
-    if not cost.is_finite() or cost < 0:
+    if not DECIMAL.fullmatch(raw):
+        raise Invalid(f"{show(raw)} is not a number: send a decimal like 0.35 (USD).")
+    cost = Decimal(raw).normalize() + 0  # + 0 turns -0 into 0
+    if cost < 0:
         raise Invalid(f"{show(raw)} is not a cost: it must be a number ≥ 0 (USD).")
     if cost >= MAX_COST:
         raise Invalid(f"{show(raw)} is too large for a cost: less than {MAX_COST:f} USD.")
-    return format(cost.normalize(), "f")
+    if cost.as_tuple().exponent < -MAX_COST_DECIMALS:
+        raise Invalid(f"{show(raw)} has more than {MAX_COST_DECIMALS} decimal places.")
+    return format(cost, "f")
 
 
 def parse_event_name(raw: str) -> str:

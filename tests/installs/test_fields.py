@@ -117,7 +117,17 @@ def test_country_code_that_is_not_assigned_is_refused(install, value):
 
 
 @pytest.mark.parametrize(
-    "value, kept", [("0", "0"), ("0.35", "0.35"), ("1.50", "1.5"), ("12", "12"), ("1e2", "100")]
+    "value, kept",
+    [
+        ("0", "0"),
+        ("-0", "0"),
+        ("0.35", "0.35"),
+        ("1.50", "1.5"),
+        (".5", "0.5"),
+        ("12", "12"),
+        ("1e2", "100"),
+        ("0.0000000001", "0.0000000001"),
+    ],
 )
 def test_cost_is_a_decimal_kept_as_text(install, value, kept):
     response = install(cost=value)
@@ -129,11 +139,17 @@ def test_cost_is_a_decimal_kept_as_text(install, value, kept):
     "value, message",
     [
         ("-0.01", "is not a cost: it must be a number ≥ 0 (USD)."),
-        ("NaN", "is not a cost: it must be a number ≥ 0 (USD)."),
-        ("Infinity", "is not a cost: it must be a number ≥ 0 (USD)."),
+        ("NaN", "is not a number: send a decimal like 0.35 (USD)."),
+        ("Infinity", "is not a number: send a decimal like 0.35 (USD)."),
         ("1,50", "is not a number: send a decimal like 0.35 (USD)."),
         ("$1", "is not a number: send a decimal like 0.35 (USD)."),
+        ("1_000", "is not a number: send a decimal like 0.35 (USD)."),
+        ("٣", "is not a number: send a decimal like 0.35 (USD)."),
+        ("1e99999", "is not a number: send a decimal like 0.35 (USD)."),
         ("100000000", "is too large for a cost: less than 100000000 USD."),
+        ("1e9", "is too large for a cost: less than 100000000 USD."),
+        ("0.12345678901", "has more than 10 decimal places."),
+        ("1e-999", "has more than 10 decimal places."),
     ],
 )
 def test_bad_cost_is_refused(install, value, message):
