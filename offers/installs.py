@@ -331,7 +331,16 @@ def _offer_for(
             "is required. Ops can set a default offer on the advertiser.",
         )
         return None
-    return Offer.objects.get(pk=advertiser.default_offer_id)
+    # The setting is not scoped by the database, so an install never lands on another
+    # advertiser's offer through a misconfigured default.
+    offer = Offer.objects.filter(pk=advertiser.default_offer_id, advertiser=advertiser).first()
+    if offer is None:
+        found.add(
+            "campaign_id",
+            f"{advertiser.name}'s default offer (#{advertiser.default_offer_id}) belongs to "
+            "another advertiser; give campaign_id, and ask ops to fix the default offer.",
+        )
+    return offer
 
 
 def match_publisher(name: str) -> Publisher | None:

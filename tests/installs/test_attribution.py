@@ -129,6 +129,22 @@ def test_without_campaign_id_or_default_offer_is_refused(client, how, advertiser
     }
 
 
+def test_default_offer_of_another_advertiser_is_not_used(
+    client, advertiser, advertiser_key, outsider
+):
+    theirs = Offer.objects.create(advertiser=outsider, name="Theirs", destination_url="https://t/")
+    advertiser.default_offer = theirs
+    advertiser.save()
+    errors = errors_of(send(client, "get", advertiser_key, minimal()))
+    assert errors == {
+        "campaign_id": [
+            f"Acme Games's default offer (#{theirs.pk}) belongs to another advertiser; "
+            "give campaign_id, and ask ops to fix the default offer."
+        ]
+    }
+    assert Conversion.objects.count() == 0
+
+
 def test_without_default_offer_campaign_id_still_works(client, advertiser_key, offer):
     response = send(client, "get", advertiser_key, minimal(campaign_id=offer.pk))
     assert response.status_code == 200, response.content
