@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from logs.export import LOG_COLUMNS, csv_response
 from logs.filters import COLUMNS, OPERATOR_SUFFIXES, active_filters, filter_logs
 from logs.models import LogStatus, PostbackLog
+from logs.table import render_rows
 from postbacks.models import PostbackType
 
 PAGE_SIZE = 50
@@ -92,8 +93,8 @@ def log_list(request):
         export_params.pop(name, None)
     context = {
         "rows": rows,
+        "table_rows": render_rows(rows, PREVIEW_CHARS),
         "errors": errors,
-        "preview_chars": PREVIEW_CHARS,
         "headers": [label for _, label in LOG_COLUMNS],
         "filters": [
             {"column": c, "operator": o, "value": v, "name": c + OPERATOR_SUFFIXES[o]}
