@@ -169,6 +169,26 @@ def refire_delivery(delivery: Delivery) -> bool:
     return bool(reopened)
 
 
+def rotate_secret(config: PostbackConfig) -> str:
+    """Give the config a new signing secret; the old one still signs during the grace period.
+
+    Requests then carry both signatures (space-separated), so a publisher can switch its
+    verifier at any time within POSTBACK_SECRET_GRACE_HOURS.
+    """
+    from django.conf import settings
+
+    from postbacks.models import new_secret
+
+    if config.secret:
+        config.previous_secret = config.secret
+        config.previous_secret_expires = timezone.now() + timedelta(
+            hours=settings.POSTBACK_SECRET_GRACE_HOURS
+        )
+    config.secret = new_secret()
+    config.save(update_fields=["secret", "previous_secret", "previous_secret_expires", "updated"])
+    return config.secret
+
+
 def send_test(config: PostbackConfig):
     """Fire the config once now with sample values; returns the logged attempt.
 
