@@ -6,17 +6,26 @@ a key naming what was wrong: the credentials, the permission, the method, the bo
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 NON_FIELD_ERRORS = "non_field_errors"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
 
 # The key an error goes under when it is not about one field.
 KEYS = {
@@ -28,6 +37,7 @@ KEYS = {
     exceptions.NotAcceptable: "accept",
     exceptions.UnsupportedMediaType: "content_type",
     exceptions.ParseError: "body",
+    PayloadTooLarge: "body",
     exceptions.Throttled: "throttle",
 }
 
@@ -71,6 +81,10 @@ def _as_api_exception(exc):
         return exceptions.NotFound(str(exc) or None)
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge(str(exc))
+    if isinstance(exc, SuspiciousOperation):  # e.g. too many form fields
+        return exceptions.ParseError(str(exc))
     if isinstance(exc, (ProtectedError, RestrictedError)):
         return Conflict(_protected_message(exc))
     if isinstance(exc, IntegrityError):
@@ -125,6 +139,7 @@ def error_response(errors: dict[str, list[str]], status_code: int) -> Response:
     return Response({"errors": errors}, status=status_code)
 
 
+@csrf_exempt  # a JSON 404 whatever the method; CSRF's 403 page would hide it
 def not_found(request, *args, **kwargs):
     """JSON 404 for any /api/v1/ path that names no endpoint."""
     set_rollback()

@@ -109,3 +109,37 @@ def test_huge_id_is_404(api, staff_key):
     response = api.get(f"conversions/{10**30}/", key=staff_key)
     assert response.status_code == 404
     errors(response)
+
+
+def test_unknown_path_is_json_404_for_every_method(client, ops_user):
+    from django.test import Client
+
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(ops_user)
+    response = csrf_client.put("/api/v1/publishers/-1/", "{}", content_type="application/json")
+    assert response.status_code == 404
+    errors(response)
+
+
+def test_too_many_form_fields_is_400(client, staff_key):
+    body = "&".join(f"f{i}=1" for i in range(1100))
+    response = client.post(
+        "/api/v1/publishers/",
+        body,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=f"Bearer {staff_key}",
+    )
+    assert response.status_code == 400
+    assert list(errors(response)) == ["body"]
+
+
+def test_too_large_body_is_413(client, staff_key, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = client.post(
+        "/api/v1/publishers/",
+        '{"name": "' + "x" * 200 + '"}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {staff_key}",
+    )
+    assert response.status_code == 413
+    assert list(errors(response)) == ["body"]
