@@ -10,7 +10,9 @@ from offers.models import ApiKey
 
 def test_create_api_key_for_advertiser_prints_a_working_key(advertiser):
     out = io.StringIO()
-    call_command("create_api_key", "--advertiser", str(advertiser.pk), stdout=out, stderr=io.StringIO())
+    call_command(
+        "create_api_key", "--advertiser", str(advertiser.pk), stdout=out, stderr=io.StringIO()
+    )
     raw_key = out.getvalue().strip()
     stored = ApiKey.objects.get()
     assert stored.advertiser == advertiser and not stored.is_staff

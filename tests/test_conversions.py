@@ -59,7 +59,9 @@ def test_event_config_for_another_event_does_not_fire(
     assert body.json()["postbacks_queued"] == 0
 
 
-def test_config_for_another_offer_does_not_fire(client, click, advertiser, advertiser_key, make_config):
+def test_config_for_another_offer_does_not_fire(
+    client, click, advertiser, advertiser_key, make_config
+):
     other_offer = advertiser.offers.create(name="Other", destination_url="https://x.example/")
     make_config("http://127.0.0.1:9/x", offer=other_offer)
     body = convert(client, advertiser_key, transaction_id=click.transaction_id).json()
@@ -107,7 +109,9 @@ def test_pending_conversion_fires_only_configs_that_fire_on_pending(
 
 def test_post_form_and_json_bodies(client, click, advertiser_key):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {advertiser_key}"}
-    form = client.post("/conversion/", {"transaction_id": click.transaction_id, "order_id": "1"}, **auth)
+    form = client.post(
+        "/conversion/", {"transaction_id": click.transaction_id, "order_id": "1"}, **auth
+    )
     as_json = client.post(
         "/conversion/",
         {"transaction_id": click.transaction_id, "order_id": "2", "amount": 3},
@@ -118,7 +122,9 @@ def test_post_form_and_json_bodies(client, click, advertiser_key):
     assert Conversion.objects.get(order_id="2").revenue == Decimal("3")
 
 
-def test_postback_post_json_body_is_json_escaped(client, click, advertiser_key, make_config, httpserver):
+def test_postback_post_json_body_is_json_escaped(
+    client, click, advertiser_key, make_config, httpserver
+):
     click.sub1 = 'quote " back\\slash ünï'
     click.save()
     make_config(
@@ -131,10 +137,16 @@ def test_postback_post_json_body_is_json_escaped(client, click, advertiser_key, 
     convert(client, advertiser_key, transaction_id=click.transaction_id)
     request, _ = httpserver.log[0]
     assert request.headers["Content-Type"] == "application/json"
-    assert request.get_json() == {"tid": click.transaction_id, "s1": 'quote " back\\slash ünï', "s2": ""}
+    assert request.get_json() == {
+        "tid": click.transaction_id,
+        "s1": 'quote " back\\slash ünï',
+        "s2": "",
+    }
 
 
-def test_postback_post_form_body_is_form_encoded(client, click, advertiser_key, make_config, httpserver):
+def test_postback_post_form_body_is_form_encoded(
+    client, click, advertiser_key, make_config, httpserver
+):
     click.sub1 = "a b&c=d"
     click.save()
     make_config(httpserver.url_for("/form"), method="POST", body="s1={sub1}&tid={click_id}")
@@ -145,7 +157,9 @@ def test_postback_post_form_body_is_form_encoded(client, click, advertiser_key, 
 
 
 def test_click_fires_click_postbacks(client, offer, publisher, make_config, httpserver):
-    make_config(httpserver.url_for("/click") + "?t={transaction_id}&s={sub1}", postback_type="click")
+    make_config(
+        httpserver.url_for("/click") + "?t={transaction_id}&s={sub1}", postback_type="click"
+    )
     httpserver.expect_request("/click").respond_with_data("ok")
     client.get(f"/click/{offer.pk}/{publisher.pk}/", {"sub1": "x"})
     request, _ = httpserver.log[0]

@@ -90,7 +90,9 @@ def test_conversion_with_unknown_transaction_id_is_404(client, click, advertiser
     ],
 )
 def test_conversion_with_bad_value_names_the_field(client, click, advertiser_key, field, value):
-    response = convert(client, advertiser_key, transaction_id=click.transaction_id, **{field: value})
+    response = convert(
+        client, advertiser_key, transaction_id=click.transaction_id, **{field: value}
+    )
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert list(errors) == [field]
