@@ -54,7 +54,8 @@ def build_request(config: PostbackConfig, context: dict, webhook_id: str) -> Out
             else _default_body(config, context)
         )
         content_type = CONTENT_TYPES[config.content_type]
-    headers = {}
+    # Every request names its delivery, so receivers can dedupe retries even unsigned.
+    headers = {"webhook-id": webhook_id}
     secrets = active_secrets(config)
     if secrets:
         payload = body if config.method == Method.POST else url

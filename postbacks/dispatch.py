@@ -14,6 +14,8 @@ each config has at most POSTBACK_PER_CONFIG_CONCURRENCY requests in flight.
 """
 
 import logging
+import os
+import socket
 import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -67,6 +69,29 @@ def wake_at_worker_start(**kwargs) -> None:
         logger.exception("could not ring the postback doorbell at worker start")
     finally:
         close_old_connections()
+
+
+def forget_dead_dispatchers() -> None:
+    """Drop rows of dispatchers that stopped beating, or whose process on this host is gone.
+
+    A killed worker leaves its row behind; without the process check a restarted worker
+    would wait for the heartbeat to go stale before it may dispatch.
+    """
+    Dispatcher.objects.filter(heartbeat__lt=timezone.now() - HEARTBEAT_STALE).delete()
+    local = Dispatcher.objects.filter(host=socket.gethostname()).values_list("pk", "pid")
+    dead = [pk for pk, pid in local if pid and not _process_exists(pid)]
+    if dead:
+        Dispatcher.objects.filter(pk__in=dead).delete()
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def claim(limit: int, per_config: dict[int, int] | None = None) -> list[Delivery]:
@@ -153,11 +178,11 @@ class Run:
         self.me = None
 
     def register(self) -> bool:
+        forget_dead_dispatchers()
         alive = Dispatcher.objects.filter(heartbeat__gte=timezone.now() - HEARTBEAT_STALE)
         if alive.count() >= settings.POSTBACK_DISPATCHERS:
             return False
-        Dispatcher.objects.filter(heartbeat__lt=timezone.now() - HEARTBEAT_STALE).delete()
-        self.me = Dispatcher.objects.create()
+        self.me = Dispatcher.objects.create(host=socket.gethostname(), pid=os.getpid())
         return True
 
     def heartbeat(self) -> None:

@@ -230,6 +230,8 @@ class Dispatcher(models.Model):
 
     heartbeat = models.DateTimeField(default=timezone.now, db_index=True)
     started = models.DateTimeField(default=timezone.now)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.IntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Dispatcher #{self.pk}"

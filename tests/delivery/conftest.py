@@ -6,6 +6,7 @@ from django.utils import timezone
 from postbacks.dispatch import run_dispatcher
 from postbacks.models import Delivery
 from tests.delivery.receiver import Receiver
+from tests.qcluster_harness import QCluster
 
 
 @pytest.fixture
@@ -37,3 +38,20 @@ def fire_due_now() -> None:
     now = timezone.now()
     Delivery.objects.filter(state="pending").update(next_attempt_at=now, locked_until=now)
     run_dispatcher()
+
+
+@pytest.fixture
+def qcluster(transactional_db, monkeypatch):
+    """A real qcluster worker (not started yet: call .start()); stopped after the test.
+
+    The test process stops running tasks inline, so its doorbells go through the real
+    broker (ORM or Redis) to the worker, as the web process's do.
+    """
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    cluster = QCluster()
+    yield cluster
+    cluster.stop()
+    print(cluster.output()[-6000:])  # shown by pytest when the test failed
+    cluster.__exit__(None, None, None)

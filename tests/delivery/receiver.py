@@ -1,6 +1,7 @@
 """A publisher's server on loopback whose answers a test scripts, and which can hang."""
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,6 +20,7 @@ class Received:
     path: str  # path with query string, as on the request line
     headers: dict
     body: bytes
+    at: float = field(default_factory=time.monotonic)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

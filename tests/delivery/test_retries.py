@@ -38,7 +38,7 @@ def test_500_500_200_is_three_attempts(client, click, advertiser_key, make_confi
     delivery.refresh_from_db()
     assert (delivery.state, delivery.attempts) == ("succeeded", 3)
     webhook_ids = {request.header("webhook-id") for request in receiver.requests}
-    assert len(receiver.requests) == 3 and webhook_ids == {None}  # unsigned config
+    assert len(receiver.requests) == 3 and webhook_ids == {delivery.webhook_id}
     assert set(PostbackLog.objects.values_list("webhook_id", flat=True)) == {delivery.webhook_id}
 
 
