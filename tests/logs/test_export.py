@@ -149,7 +149,7 @@ def test_every_row_is_streamed_in_chunks():
     )
     response = csv_response(PostbackLog.objects.order_by("-id"))
     chunks = list(response.streaming_content)
-    assert len(chunks) == 3  # 1,000 rows a chunk
+    assert len(chunks) >= 3  # streamed, not one big string
     rows = list(csv.reader(io.StringIO(b"".join(chunks).decode(), newline="")))
     assert len(rows) == 2504
     assert rows[1][7] == "t2502" and rows[-1][7] == "t0"
@@ -167,3 +167,27 @@ def test_bad_filters_are_a_400_in_words(ops_client, sample_logs):
 def test_page_cursors_do_not_narrow_the_export(ops_client, sample_logs):
     rows = read_csv(ops_client.get(f"/logs/export.csv?before={sample_logs['timeout'].id}"))
     assert len(rows) == 1 + len(sample_logs)
+
+
+def test_filter_values_cannot_break_out_of_the_query(ops_client, sample_logs):
+    evil = "x'); DROP TABLE logs_postbacklog; --"
+    response = ops_client.get("/logs/export.csv", {"transaction_id": evil, "url__contains": "%"})
+    assert read_csv(response) == [HEADER]
+    assert PostbackLog.objects.count() == len(sample_logs)
+
+
+def test_filters_with_quotes_and_percent_signs_match_literally(ops_client, make_log):
+    make_log(server_response="50% off: it's \"free\"")
+    make_log(server_response="500 off")
+    response = ops_client.get("/logs/export.csv", {"server_response__contains": "0% off: it's"})
+    rows = read_csv(response)
+    assert [row[11] for row in rows[1:]] == ["50% off: it's \"free\""]
+
+
+@pytest.mark.parametrize(
+    "value", ["0 ok", "A=1", "'quoted", " =space first", "é=", "~tilde", "=", "-", "9"]
+)
+def test_database_neutralises_exactly_like_python(ops_client, make_log, value):
+    make_log(error=value)
+    row = read_csv(ops_client.get("/logs/export.csv"))[1]
+    assert row[10] == neutralise(value)
