@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils.datastructures import MultiValueDict
 
@@ -96,6 +97,45 @@ class ValuesField(forms.Field):
         return cleaned
 
 
+def few_names_containing(database: str, values: list[str]) -> list[str] | None:
+    """On PostgreSQL, the distinct postback names that contain every value, or None when
+    there are more than NAMES_CAP names.
+
+    There are few names (one per config) behind millions of rows, and their trigrams
+    ("pub", "ack"…) are in nearly every row, so the trigram index is slow for them. A loose
+    index scan walks the (postback_name, id) btree once per distinct name (~10 ms for
+    1,200 names), and `postback_name IN (…)` then reads just the matching rows.
+    """
+    connection = connections[database]
+    if connection.vendor != "postgresql":
+        return None
+    patterns = [f"%{connection.ops.prep_for_like_query(value)}%" for value in values]
+    with connection.cursor() as cursor:
+        cursor.execute(LOOSE_NAME_SCAN, [NAMES_CAP, patterns])
+        rows = cursor.fetchall()
+    if len(rows) >= NAMES_CAP:
+        return None
+    return [name for name, hit in rows if hit]
+
+
+# Distinct postback names by a loose index scan over pblog_postback_name_id, each with
+# whether it contains every pattern (same UPPER … LIKE as Django's icontains).
+LOOSE_NAME_SCAN = """
+WITH RECURSIVE names(name, n) AS (
+    (SELECT postback_name, 1 FROM logs_postbacklog ORDER BY postback_name LIMIT 1)
+    UNION ALL
+    SELECT (
+        SELECT l.postback_name FROM logs_postbacklog AS l
+        WHERE l.postback_name > names.name ORDER BY l.postback_name LIMIT 1
+    ), n + 1
+    FROM names WHERE names.name IS NOT NULL AND n < %s
+)
+SELECT name, UPPER(name) LIKE ALL (SELECT UPPER(p) FROM unnest(%s::text[]) AS p)
+FROM names WHERE name IS NOT NULL
+"""
+NAMES_CAP = 5000
+
+
 class ColumnFilter(django_filters.Filter):
     """One column under one operator: Is (any-of), Is not (none-of) or Contains."""
 
@@ -113,6 +153,10 @@ class ColumnFilter(django_filters.Filter):
         if self.operator == IS_NOT:
             # exclude() on a nullable column keeps NULL rows; blank strings never match.
             return qs.exclude(**{f"{self.field_name}__in": values})
+        if self.field_name == "postback_name":
+            names = few_names_containing(qs.db, values)
+            if names is not None:
+                return qs.filter(postback_name__in=names)
         for value in values:
             qs = qs.filter(**{f"{self.field_name}__icontains": str(value)})
         return qs

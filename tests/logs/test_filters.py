@@ -200,3 +200,27 @@ def test_filters_a_given_queryset(sample_logs):
     base = PostbackLog.objects.filter(publisher_id=7)
     queryset, _ = filter_logs(QueryDict("status=failed"), queryset=base)
     assert list(queryset) == [sample_logs["timeout"]]
+
+
+@pytest.mark.parametrize("cap", [5000, 2])  # 2: too many names, the plain LIKE path
+def test_postback_name_contains_matches_like_icontains(make_log, monkeypatch, cap):
+    monkeypatch.setattr("logs.filters.NAMES_CAP", cap)
+    names = ["Pub 7 installs", "Pub 70 installs", "50%_off\\deals", "Café Événements", "other"]
+    logs = {name: make_log(postback_name=name) for name in names}
+
+    def names_for(query: str) -> set[str]:
+        queryset, errors = filter_logs(QueryDict(query))
+        assert errors == {}
+        return set(queryset.values_list("postback_name", flat=True))
+
+    assert names_for("postback_name__contains=pub+7") == {"Pub 7 installs", "Pub 70 installs"}
+    assert names_for("postback_name__contains=PUB+7+INSTALLS") == {"Pub 7 installs"}
+    assert names_for("postback_name__contains=%25_") == {"50%_off\\deals"}
+    assert names_for("postback_name__contains=f\\d") == {"50%_off\\deals"}
+    assert names_for("postback_name__contains=_") == {"50%_off\\deals"}
+    assert names_for("postback_name__contains=caf") == {"Café Événements"}
+    assert names_for("postback_name__contains=pub&postback_name__contains=70") == {
+        "Pub 70 installs"
+    }
+    assert names_for("postback_name__contains=nothing") == set()
+    assert len(logs) == 5
