@@ -308,6 +308,9 @@ class StaffViewSet(ApiViewMixin, viewsets.ModelViewSet):
     pagination_class = NewestFirst
     lookup_value_regex = r"[0-9]+"
 
+    def get_queryset(self):
+        return scoped(super().get_queryset(), self.request.user)
+
 
 class AdvertiserViewSet(StaffViewSet):
     queryset = Advertiser.objects.all()

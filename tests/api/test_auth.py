@@ -143,3 +143,9 @@ def test_too_large_body_is_413(client, staff_key, settings):
     )
     assert response.status_code == 413
     assert list(errors(response)) == ["body"]
+
+
+def test_path_with_a_newline_is_json_404(api, staff_key):
+    response = api.get("/api/v1/publishers/%0A%C3%96/", key=staff_key)
+    assert response.status_code == 404
+    errors(response)
