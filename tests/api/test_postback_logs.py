@@ -154,3 +154,13 @@ def test_csv_with_a_bad_filter_is_a_json_400(api, advertiser_key, logs):
 
 def test_no_key_is_401(api, logs):
     assert api.get("postback-logs/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "params", [{"postback_name__contains": "no such name"}, {"status": "failed"}]
+)
+def test_csv_of_nothing_is_just_the_header(api, advertiser_key, outsider_key, logs, params):
+    response = api.get("postback-logs/", outsider_key, {"format": "csv", **params})
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 1 and rows[0][0] == "Time"

@@ -205,3 +205,41 @@ def test_refire_of_a_rejected_conversion_queues_nothing(api, advertiser_key, cli
     response = api.post(f"conversions/{conversion.pk}/refire/", advertiser_key)
     assert response.json() == {"queued": 0}
     assert Click.objects.count() == 1
+
+
+def test_concurrent_retries_with_one_key_refire_once(advertiser_key, fired, receiver):
+    """Two identical requests racing with one key: one does the work, the other replays it."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def send():
+        barrier.wait()
+        try:
+            answers.append(
+                Client().post(
+                    f"/api/v1/conversions/{fired.pk}/refire/",
+                    {"only_failed": False},
+                    content_type="application/json",
+                    HTTP_AUTHORIZATION=f"Bearer {advertiser_key}",
+                    HTTP_IDEMPOTENCY_KEY="race-1",
+                )
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answer.status_code for answer in answers) == [202, 202]
+    assert [answer.json() for answer in answers] == [{"queued": 2}, {"queued": 2}]
+    assert sum(answer.has_header("Idempotent-Replayed") for answer in answers) == 1
+    assert (hits(receiver, "/good"), hits(receiver, "/bad")) == (2, 2)
+    assert IdempotencyRecord.objects.count() == 1
