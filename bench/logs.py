@@ -71,7 +71,7 @@ SELECT
         END,
     'GET',
     1 + (g %% 5),
-    (20 + (g * 7919) %% 900),
+    (20 + (g::bigint * 7919) %% 900),
     CASE WHEN g %% 5 = 0 THEN 'automatic' ELSE 'retry' END,
     '{}'::jsonb,
     '',
