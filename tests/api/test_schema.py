@@ -71,3 +71,11 @@ def test_docs_pages_use_local_assets(client, path):
     assert assets
     for asset in assets:
         assert finders.find(asset), asset
+
+
+def test_schema_validates_against_the_openapi_spec(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--file", str(target))
+    assert target.read_text().startswith("openapi: 3.")

@@ -8,6 +8,8 @@ IDs to hit; there are no clicks or conversions, and the /test/ action is left ou
 fuzzed request can fire a postback at a generated (non-loopback) URL.
 """
 
+import os
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -18,7 +20,8 @@ from schemathesis.checks import not_a_server_error
 
 from offers.models import Advertiser, Offer, OfferEvent, Publisher
 
-MAX_EXAMPLES = 10
+# Per operation; raise it for a deeper run, e.g. API_FUZZ_EXAMPLES=200 (minutes, not seconds).
+MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "10"))
 
 pytestmark = pytest.mark.django_db
 
