@@ -122,9 +122,10 @@ def test_sign_in_filter_open_and_download(page, live_server, ops_login, logs, sc
     page.screenshot(path=str(screenshot_dir / "log-detail.png"), full_page=True)
 
 
-def test_removing_a_filter_row_and_bad_values(page, live_server, ops_login, logs):
+def test_removing_a_filter_row_and_bad_values(page, live_server, ops_login, logs, screenshot_dir):
     username, password = ops_login
     page.goto(f"{live_server.url}/accounts/login/?next=/logs/%3Foffer_id%3D10")
+    page.screenshot(path=str(screenshot_dir / "login.png"))
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
@@ -147,3 +148,4 @@ def test_removing_a_filter_row_and_bad_values(page, live_server, ops_login, logs
     page.click("#apply-filters")
     page.wait_for_url("**/logs/?offer_id=abc")
     assert "is not a whole number" in page.locator("#filter-errors").inner_text()
+    page.screenshot(path=str(screenshot_dir / "logs-bad-filter.png"), full_page=True)
