@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from logs.export import LOG_COLUMNS, csv_response
-from logs.filters import COLUMNS, OPERATOR_SUFFIXES, active_filters, filter_logs
+from logs.filters import BIGINT_MAX, COLUMNS, OPERATOR_SUFFIXES, active_filters, filter_logs
 from logs.models import LogStatus, PostbackLog
 from logs.table import render_rows
 from postbacks.models import PostbackType
@@ -42,7 +42,7 @@ def _cursor(request, name: str, errors: dict) -> int | None:
     value = request.GET.get(name, "")
     if value == "":
         return None
-    if not value.isdigit():
+    if not value.isdigit() or int(value) > BIGINT_MAX:
         errors[name] = [f'"{value}" is not a page cursor: it must be a log ID.']
         return None
     return int(value)

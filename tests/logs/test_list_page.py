@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -123,8 +124,9 @@ def test_pagination_keeps_the_filters(ops_client, make_log):
     assert 'id="older"' not in second.content.decode()
 
 
-def test_bad_page_cursor_is_a_clear_400(ops_client, sample_logs):
-    response = ops_client.get("/logs/?before=abc")
+@pytest.mark.parametrize("cursor", ["before=abc", "after=-1", "before=99999999999999999999"])
+def test_bad_page_cursor_is_a_clear_400(ops_client, sample_logs, cursor):
+    response = ops_client.get(f"/logs/?{cursor}")
     assert response.status_code == 400
     assert "is not a page cursor" in response.content.decode()
 
