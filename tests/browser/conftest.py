@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SKIP_REASON = "Chromium not installed: apt-get install chromium"
+_skipped = []
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -27,7 +29,8 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium not installed: apt-get install chromium")
+        _skipped.append(CHROMIUM)
+        pytest.skip(SKIP_REASON)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -53,3 +56,11 @@ def screenshot_dir(tmp_path) -> Path:
     directory = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
     directory.mkdir(parents=True, exist_ok=True)
     return directory
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say it plainly at the end of the run when the browser tests did not run."""
+    if _skipped:
+        terminalreporter.write_line(
+            f"Browser tests skipped: {SKIP_REASON} (looked for {_skipped[0]}).", yellow=True
+        )
