@@ -1,6 +1,7 @@
 """One attempt of a delivery: build the request, and record what came of it."""
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -148,19 +149,6 @@ def apply_outcome(attempt: Attempt, outcome: Outcome) -> str | None:
     return "failed"
 
 
-DELIVERY_FIELDS = [
-    "attempts",
-    "state",
-    "next_attempt_at",
-    "locked_until",
-    "in_flight",
-    "next_trigger",
-    "last_response_code",
-    "last_error",
-    "updated",
-]
-
-
 def record(results: list[tuple[Attempt, Outcome]]) -> None:
     """Write the log rows and delivery states of finished attempts in one transaction."""
     if not results:
@@ -172,16 +160,49 @@ def record(results: list[tuple[Attempt, Outcome]]) -> None:
             endings.append((attempt.delivery.config, ending))
     with transaction.atomic():
         PostbackLog.objects.bulk_create([log_row(attempt, outcome) for attempt, outcome in results])
-        Delivery.objects.bulk_update([attempt.delivery for attempt, _ in results], DELIVERY_FIELDS)
+        _write_deliveries([attempt.delivery for attempt, _ in results])
+        recovered = {
+            c.pk for c, ending in endings if ending == "success" and c.consecutive_failures
+        }
+        if recovered:
+            PostbackConfig.objects.filter(pk__in=recovered).update(consecutive_failures=0)
         for config, ending in endings:
-            _count_ending(config, ending)
+            if ending == "failed":
+                _count_failure(config)
 
 
-def _count_ending(config: PostbackConfig, ending: str) -> None:
-    if ending == "success":
-        if config.consecutive_failures:
-            PostbackConfig.objects.filter(pk=config.pk).update(consecutive_failures=0)
-        return
+def _write_deliveries(deliveries: list[Delivery]) -> None:
+    """One UPDATE per group of deliveries that end up alike (bulk_update's CASE per row and
+    field costs more than the requests themselves); retries differ by their jittered time."""
+    groups = defaultdict(list)
+    for delivery in deliveries:
+        key = (
+            delivery.state,
+            delivery.attempts,
+            delivery.next_attempt_at if delivery.state == DeliveryState.PENDING else None,
+            delivery.next_trigger,
+            delivery.last_response_code,
+            delivery.last_error,
+        )
+        groups[key].append(delivery.pk)
+    now = timezone.now()
+    for (state, attempts, next_attempt_at, trigger, code, error), ids in groups.items():
+        values = {
+            "state": state,
+            "attempts": attempts,
+            "next_trigger": trigger,
+            "last_response_code": code,
+            "last_error": error,
+            "locked_until": now,
+            "in_flight": False,
+            "updated": now,
+        }
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        Delivery.objects.filter(pk__in=ids).update(**values)
+
+
+def _count_failure(config: PostbackConfig) -> None:
     PostbackConfig.objects.filter(pk=config.pk).update(
         consecutive_failures=F("consecutive_failures") + 1
     )

@@ -10,7 +10,8 @@ Nothing is lost when a worker dies: the rows it had claimed keep `in_flight` set
 become due again when their lease expires; the next claim logs the interrupted attempt
 and retries it. Who rings the bell again: every qcluster worker when it starts, and the
 periodic sweep (a django-q2 schedule). One slow publisher cannot hold up the others:
-each config has at most POSTBACK_PER_CONFIG_CONCURRENCY requests in flight.
+each config has at most POSTBACK_PER_CONFIG_CONCURRENCY requests in flight per dispatcher,
+and a quarter of that while its last attempt got no answer (timeout, refused).
 """
 
 import logging
@@ -22,7 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import Min
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -37,6 +38,9 @@ HEARTBEAT_STALE = timedelta(seconds=15)
 HEARTBEAT_EVERY = 2.0
 # Below the qcluster task timeout (300 s) even with a full batch of 60 s timeouts after it.
 MAX_RUNTIME_SECONDS = 180
+# How long the dispatcher rides out an unreachable database before it gives up; its
+# claimed rows then come back when their lease expires.
+DATABASE_OUTAGE_SECONDS = 60
 INTERRUPTED = "Interrupted: the worker stopped during this attempt"
 
 
@@ -174,6 +178,8 @@ class Run:
         self.session = new_session(self.concurrency)
         self.pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="postback")
         self.in_flight = {}
+        self.slow = set()
+        self.unrecorded = []
         self.started = time.monotonic()
         self.me = None
 
@@ -192,9 +198,21 @@ class Run:
         Dispatcher.objects.filter(pk=self.me.pk).delete()
 
     def config_room(self) -> dict[int, int]:
+        """Requests each config may still start; slow configs get a quarter of the share."""
         cap = settings.POSTBACK_PER_CONFIG_CONCURRENCY
+        slow_cap = max(1, cap // 4)
         busy = Counter(attempt.delivery.config_id for attempt in self.in_flight.values())
-        return {config_id: cap - count for config_id, count in busy.items()}
+        room = {config_id: slow_cap for config_id in self.slow}
+        for config_id, count in busy.items():
+            room[config_id] = (slow_cap if config_id in self.slow else cap) - count
+        return room
+
+    def note_speed(self, attempt: Attempt, outcome: Outcome) -> None:
+        """A config whose last attempt got no answer (timeout, refused) counts as slow."""
+        if outcome.response_code == 0 and not outcome.permanent:
+            self.slow.add(attempt.delivery.config_id)
+        else:
+            self.slow.discard(attempt.delivery.config_id)
 
     def fill(self) -> int:
         room = self.concurrency - len(self.in_flight)
@@ -226,23 +244,44 @@ class Run:
         time.sleep(0.002)
         done = [future for future in self.in_flight if future.done()]
         results = [(self.in_flight.pop(future), future.result()) for future in done]
-        record(results)
+        for attempt, outcome in results:
+            self.note_speed(attempt, outcome)
+        self.unrecorded.extend(results)
+        self.flush()
+
+    def flush(self) -> None:
+        """Record finished attempts; kept in memory across a database blip and retried."""
+        if self.unrecorded:
+            record(self.unrecorded)
+            self.unrecorded = []
 
     def expired(self) -> bool:
         return time.monotonic() - self.started > MAX_RUNTIME_SECONDS
 
     def loop(self) -> None:
         last_beat = time.monotonic()
+        failing_since = None
         while True:
-            claimed = 0 if self.expired() else self.fill()
-            if self.in_flight:
-                self.drain(timeout=0.5)
-            elif not claimed:
-                if self.expired() or not self.wait_for_work():
-                    return
-            if time.monotonic() - last_beat > HEARTBEAT_EVERY:
-                self.heartbeat()
-                last_beat = time.monotonic()
+            try:
+                self.flush()
+                claimed = 0 if self.expired() else self.fill()
+                if self.in_flight:
+                    self.drain(timeout=0.5)
+                elif not claimed and not self.unrecorded:
+                    if self.expired() or not self.wait_for_work():
+                        return
+                if time.monotonic() - last_beat > HEARTBEAT_EVERY:
+                    self.heartbeat()
+                    last_beat = time.monotonic()
+                failing_since = None
+            except DatabaseError:
+                # A database blip: keep sending what is in flight, retry the writes.
+                failing_since = failing_since or time.monotonic()
+                if time.monotonic() - failing_since > DATABASE_OUTAGE_SECONDS:
+                    raise
+                logger.warning("postback dispatcher: database unavailable", exc_info=True)
+                connection.close()
+                time.sleep(1)
 
     def wait_for_work(self) -> bool:
         """Sleep until the next delivery is due, if that is soon; False = time to stop."""
@@ -273,8 +312,9 @@ def run_dispatcher() -> None:
             if not run.register():
                 break
     finally:
-        if run.in_flight:
-            record([(attempt, future.result()) for future, attempt in run.in_flight.items()])
+        if run.in_flight or run.unrecorded:
+            results = [(attempt, future.result()) for future, attempt in run.in_flight.items()]
+            record(run.unrecorded + results)
         Dispatcher.objects.filter(pk=run.me.pk).delete()
         run.close()
         close_old_connections()

@@ -4,6 +4,7 @@ Deliveries are stored in the same transaction as the click or conversion that ca
 them; the doorbell rings only after that transaction commits.
 """
 
+import logging
 from datetime import timedelta
 
 from django.db import transaction
@@ -12,6 +13,8 @@ from django.utils import timezone
 from offers.models import Click, Conversion, ConversionStatus
 from postbacks.models import Delivery, DeliveryState, PostbackConfig, PostbackType
 
+logger = logging.getLogger(__name__)
+
 
 class TransitionError(Exception):
     """A status change that is not allowed from the current status (answered 409)."""
@@ -19,9 +22,18 @@ class TransitionError(Exception):
 
 def ring_doorbell() -> None:
     """Wake a dispatcher once the current transaction commits."""
+    transaction.on_commit(_ring)
+
+
+def _ring() -> None:
+    # The deliveries are committed: a broker that is down must not turn the caller's
+    # answer into an error. The periodic sweep (and the next worker start) rings again.
     from postbacks.dispatch import wake_dispatcher
 
-    transaction.on_commit(wake_dispatcher)
+    try:
+        wake_dispatcher()
+    except Exception:
+        logger.exception("could not ring the postback doorbell; the sweep will")
 
 
 def _queue(configs, postback_type: str, click=None, conversion=None) -> list[Delivery]:

@@ -37,6 +37,7 @@ class Receiver:
         self._arrived = threading.Condition()
         self.server = ThreadingHTTPServer((host, 0), self._handler_class())
         self.server.daemon_threads = True
+        self.server.handle_error = lambda request, address: None  # senders that gave up
         self.host, self.port = host, self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
@@ -70,6 +71,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else headers and body wait for a delayed ACK
 
             def log_message(self, *args):
                 pass
@@ -81,6 +83,7 @@ class Receiver:
                 answer = receiver._next_answer(Received(self.command, self.path, headers, body))
                 if answer.hold:
                     receiver.release.wait(120)
+                    self.close_connection = True  # hang up without an answer
                     return
                 payload = answer.body.encode() if isinstance(answer.body, str) else answer.body
                 self.send_response(answer.status)
