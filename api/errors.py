@@ -14,7 +14,6 @@ from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
-from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
@@ -133,10 +132,6 @@ def _flatten(data, key: str) -> dict[str, list[str]]:
                     flat.setdefault(sub_key, []).extend(messages)
         return flat
     return {key: [str(data)]}
-
-
-def error_response(errors: dict[str, list[str]], status_code: int) -> Response:
-    return Response({"errors": errors}, status=status_code)
 
 
 @csrf_exempt  # a JSON 404 whatever the method; CSRF's 403 page would hide it
