@@ -15,6 +15,7 @@ router.register("publishers", views.PublisherViewSet, basename="publisher")
 router.register("postback-configs", views.PostbackConfigViewSet, basename="postback-config")
 
 urlpatterns = [
+    path("", views.api_root, name="api-root"),
     *router.urls,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -13,9 +13,10 @@ from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, renderers, status, viewsets
-from rest_framework.decorators import action
+from rest_framework import exceptions, mixins, permissions, renderers, status, viewsets
+from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from api.access import IsStaff, IsStaffOrAdvertiser, scoped
 from api.errors import Conflict
@@ -314,6 +315,27 @@ class PostbackLogViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericVi
             return csv_response(_compilable(logs))
         page = self.paginate_queryset(logs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET"])
+@permission_classes([permissions.AllowAny])
+def api_root(request):
+    """Where things are: the docs, the schema and each collection (keys still needed there)."""
+    basenames = {
+        "conversions": "conversion",
+        "postback-logs": "postback-log",
+        "advertisers": "advertiser",
+        "offers": "offer",
+        "offer-events": "offer-event",
+        "publishers": "publisher",
+        "postback-configs": "postback-config",
+    }
+    links = {name: reverse(f"{base}-list", request=request) for name, base in basenames.items()}
+    links["schema"] = reverse("schema", request=request)
+    links["docs"] = reverse("swagger-ui", request=request)
+    links["redoc"] = reverse("redoc", request=request)
+    return Response(links)
 
 
 @extend_schema(tags=["management (staff)"])

@@ -79,3 +79,13 @@ def test_schema_validates_against_the_openapi_spec(tmp_path):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--file", str(target))
     assert target.read_text().startswith("openapi: 3.")
+
+
+def test_root_lists_where_things_are(client):
+    response = client.get("/api/v1/")
+    assert response.status_code == 200
+    links = response.json()
+    assert links["conversions"] == "http://testserver/api/v1/conversions/"
+    assert links["postback-logs"] == "http://testserver/api/v1/postback-logs/"
+    assert links["offer-events"] == "http://testserver/api/v1/offer-events/"
+    assert links["docs"] == "http://testserver/api/v1/docs/"
