@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterator
 from itertools import islice
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Case, F, Func, QuerySet, TextField, Value, When
 from django.db.models.functions import NullIf
@@ -156,9 +157,12 @@ def _writer_chunks(queryset: QuerySet) -> Iterator[str]:
 
 def _copy_chunks(queryset: QuerySet) -> Iterator[bytes]:
     """PostgreSQL writes the CSV itself: COPY of the filtered, formatted query (LF rows)."""
-    yield _header("\n").encode()
     connection = connections[queryset.db]
-    sql, params = export_cells(queryset).query.sql_with_params()
+    yield _header("\n").encode()
+    try:
+        sql, params = export_cells(queryset).query.sql_with_params()
+    except EmptyResultSet:  # e.g. `.none()` or `postback_name__in=[]`: nothing can match
+        return
     if not params:
         sql = sql.replace("%%", "%")  # psycopg only un-escapes %% when it binds params
     connection.ensure_connection()

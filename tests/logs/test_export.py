@@ -86,6 +86,7 @@ def test_rows_use_labels_and_empty_cells_for_missing_values(ops_client, sample_l
         "response_code__contains=40",
         "postback_type=Event&status=Success",
         "offer_id=10&offer_id=12&url__contains=example",
+        "created_after=2000-01-01T00:00:00Z&created_before=2100-01-01&postback_name__contains=post",
     ],
 )
 def test_same_rows_as_the_page_for_the_same_filters(ops_client, sample_logs, query):
@@ -191,3 +192,16 @@ def test_database_neutralises_exactly_like_python(ops_client, make_log, value):
     make_log(error=value)
     row = read_csv(ops_client.get("/logs/export.csv"))[1]
     assert row[10] == neutralise(value)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["postback_name__contains=no+such+name", "offer_id=999", "status=failed&status__not=failed"],
+)
+def test_no_matching_rows_is_just_the_header(ops_client, sample_logs, query):
+    assert read_csv(ops_client.get(f"/logs/export.csv?{query}")) == [HEADER]
+
+
+@pytest.mark.django_db
+def test_an_empty_queryset_is_just_the_header():
+    assert read_csv(csv_response(PostbackLog.objects.none())) == [HEADER]
