@@ -254,6 +254,7 @@ def main() -> None:
         broker = "Redis" if settings.REDIS_URL else "ORM"
         print(f"database: {database}, broker: {broker}, conversions: {args.conversions}")
 
+        clear_tables()  # a reused database starts empty
         base = baseline(receiver, port, args.baseline_requests)
         print(f"baseline requests.Session loop: {base:8.0f} requests/s")
 

@@ -11,7 +11,8 @@ become due again when their lease expires; the next claim logs the interrupted a
 and retries it. Who rings the bell again: every qcluster worker when it starts, and the
 periodic sweep (a django-q2 schedule). One slow publisher cannot hold up the others:
 each config has at most POSTBACK_PER_CONFIG_CONCURRENCY requests in flight per dispatcher,
-and a quarter of that while its last attempt got no answer (timeout, refused).
+and a quarter of that while it does not answer (a request open for more than a second,
+or its last attempt timed out or was refused).
 """
 
 import logging
@@ -41,6 +42,8 @@ MAX_RUNTIME_SECONDS = 180
 # How long the dispatcher rides out an unreachable database before it gives up; its
 # claimed rows then come back when their lease expires.
 DATABASE_OUTAGE_SECONDS = 60
+# A config with a request open this long gets the slow share until it answers again.
+SLOW_AFTER_SECONDS = 1.0
 INTERRUPTED = "Interrupted: the worker stopped during this attempt"
 
 
@@ -108,9 +111,17 @@ def claim(limit: int, per_config: dict[int, int] | None = None) -> list[Delivery
     cap = settings.POSTBACK_PER_CONFIG_CONCURRENCY
     now = timezone.now()
     with transaction.atomic():
-        rows = list(
+        # Lock the due rows alone first (an index scan in due order), then load what the
+        # requests need: joining before the LIMIT would join and sort every due row.
+        ids = list(
             Delivery.objects.due(now)
             .exclude(config_id__in=[pk for pk, room in per_config.items() if room <= 0])
+            .order_by("next_attempt_at")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:limit]
+        )
+        rows = list(
+            Delivery.objects.filter(pk__in=ids)
             .order_by("next_attempt_at")
             .select_related(
                 "config",
@@ -119,7 +130,6 @@ def claim(limit: int, per_config: dict[int, int] | None = None) -> list[Delivery
                 "conversion__event",
                 "conversion__click__offer",
             )
-            .select_for_update(skip_locked=True, of=("self",))[:limit]
         )
         taken, cancelled, room = [], [], dict(per_config)
         for delivery in rows:
@@ -180,6 +190,7 @@ class Run:
         self.in_flight = {}
         self.slow = set()
         self.unrecorded = []
+        self.sent_at = {}
         self.started = time.monotonic()
         self.me = None
 
@@ -202,9 +213,16 @@ class Run:
         cap = settings.POSTBACK_PER_CONFIG_CONCURRENCY
         slow_cap = max(1, cap // 4)
         busy = Counter(attempt.delivery.config_id for attempt in self.in_flight.values())
-        room = {config_id: slow_cap for config_id in self.slow}
+        # A request still open after SLOW_AFTER marks its config slow before it times out.
+        waiting = time.monotonic() - SLOW_AFTER_SECONDS
+        slow = self.slow | {
+            self.in_flight[future].delivery.config_id
+            for future, sent in self.sent_at.items()
+            if sent < waiting and future in self.in_flight
+        }
+        room = {config_id: slow_cap for config_id in slow}
         for config_id, count in busy.items():
-            room[config_id] = (slow_cap if config_id in self.slow else cap) - count
+            room[config_id] = (slow_cap if config_id in slow else cap) - count
         return room
 
     def note_speed(self, attempt: Attempt, outcome: Outcome) -> None:
@@ -233,6 +251,7 @@ class Run:
                 continue
             future = self.pool.submit(send, attempt.request, self.session)
             self.in_flight[future] = attempt
+            self.sent_at[future] = time.monotonic()
         record(unsent)
         return len(deliveries)
 
@@ -244,6 +263,8 @@ class Run:
         time.sleep(0.002)
         done = [future for future in self.in_flight if future.done()]
         results = [(self.in_flight.pop(future), future.result()) for future in done]
+        for future in done:
+            self.sent_at.pop(future, None)
         for attempt, outcome in results:
             self.note_speed(attempt, outcome)
         self.unrecorded.extend(results)
