@@ -1,6 +1,7 @@
 """Postback configs (what a publisher wants to hear) and deliveries (what we owe it)."""
 
 import base64
+import binascii
 import ipaddress
 import secrets
 import uuid
@@ -36,6 +37,19 @@ def new_secret() -> str:
 
 def new_webhook_id() -> str:
     return "msg_" + uuid.uuid4().hex
+
+
+def validate_signing_secret(value: str) -> None:
+    """Blank (unsigned), or whsec_ and the base64 of a 24 to 64 byte key."""
+    if not value:
+        return
+    message = "Use whsec_ followed by base64 of 24 to 64 random bytes (or Rotate signing secret)."
+    try:
+        key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError(message) from None
+    if not value.startswith("whsec_") or not 24 <= len(key) <= 64:
+        raise ValidationError(message)
 
 
 def validate_postback_url(template: str) -> None:
@@ -110,7 +124,11 @@ class PostbackConfig(models.Model):
     timeout_seconds = models.PositiveIntegerField(default=10)
     max_attempts = models.PositiveIntegerField(default=5)
     secret = models.CharField(
-        max_length=200, blank=True, help_text="whsec_… signs requests (Standard Webhooks)."
+        max_length=200,
+        blank=True,
+        validators=[validate_signing_secret],
+        help_text="whsec_… signs requests (Standard Webhooks); blank = unsigned. "
+        "Use the Rotate signing secret action to generate one.",
     )
     previous_secret = models.CharField(
         max_length=200,

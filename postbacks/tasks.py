@@ -1,6 +1,6 @@
 """django-q2 entry points. Tasks take no state: the database holds it."""
 
-from postbacks.dispatch import run_dispatcher, wake_dispatcher
+from postbacks.dispatch import forget_dead_dispatchers, run_dispatcher, wake_dispatcher
 from postbacks.models import Delivery
 
 
@@ -12,5 +12,6 @@ def sweep() -> int:
     """Scheduled every minute: ring for deliveries that are due (lost bell, expired lease)."""
     due = Delivery.objects.due().count()
     if due:
+        forget_dead_dispatchers()  # a killed dispatcher must not keep the bell quiet
         wake_dispatcher()
     return due

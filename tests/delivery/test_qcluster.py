@@ -12,7 +12,7 @@ import pytest
 
 from logs.models import PostbackLog
 from offers.models import Click
-from postbacks.models import Delivery
+from postbacks.models import Delivery, new_secret
 from tests.conftest import convert
 from tests.delivery.receiver import Answer
 
@@ -40,7 +40,7 @@ def webhook_ids(receiver) -> Counter:
 def test_a_real_worker_delivers_a_conversion_postback(
     client, click, advertiser_key, make_config, receiver, qcluster
 ):
-    make_config(receiver.url("/pb?tid={transaction_id}"), secret="whsec_c2VjcmV0c2VjcmV0c2VjcmV0")
+    make_config(receiver.url("/pb?tid={transaction_id}"), secret=new_secret())
     qcluster.start()
 
     response = convert(client, advertiser_key, transaction_id=click.transaction_id)

@@ -119,3 +119,15 @@ def test_unsigned_config_sends_no_signature(client, click, advertiser_key, make_
     convert(client, advertiser_key, transaction_id=click.transaction_id)
 
     assert receiver.wait_for(1)[0].header("webhook-signature") is None
+
+
+@pytest.mark.parametrize("secret", ["whsec_short", "not-a-secret", "whsec_!!!!"])
+def test_malformed_secrets_are_refused_when_saved(publisher, secret):
+    from django.core.exceptions import ValidationError
+
+    from postbacks.models import PostbackConfig
+
+    config = PostbackConfig(name="p", publisher=publisher, url="https://pb.example/", secret=secret)
+    with pytest.raises(ValidationError) as error:
+        config.full_clean()
+    assert "whsec_" in " ".join(error.value.message_dict["secret"])

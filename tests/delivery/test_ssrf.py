@@ -200,3 +200,18 @@ def test_config_url_is_checked_when_saved(publisher, url, message):
 @pytest.mark.django_db
 def test_acceptable_config_urls(publisher, url):
     PostbackConfig(name="p", publisher=publisher, url=url).full_clean()
+
+
+@pytest.mark.django_db
+@ONLY_127_0_0_1
+def test_api_refuses_a_forbidden_literal_address(client, staff_key, publisher):
+    response = client.post(
+        "/api/v1/postback-configs/",
+        {"name": "Internal", "publisher": publisher.pk, "url": "http://10.1.2.3/pb"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {staff_key}",
+    )
+
+    assert response.status_code == 400
+    assert "10.1.2.3 is a private address" in " ".join(response.json()["errors"]["url"])
+    assert not PostbackConfig.objects.exists()
