@@ -163,9 +163,12 @@ def unbuildable(delivery: Delivery, exc: Exception) -> tuple[Attempt, Outcome]:
 
 def interrupted(delivery: Delivery) -> tuple[Attempt, Outcome]:
     """The attempt a dead worker never finished: logged as failed with code 0, retried."""
-    request = OutgoingRequest(method=delivery.config.method, url=delivery.config.url)
-    attempt = Attempt(delivery, request, delivery.attempts + 1, delivery.next_trigger)
-    return attempt, Outcome(url=request.url, error=INTERRUPTED)
+    try:
+        attempt = prepare(delivery)  # for the URL it was sent to
+    except Exception:
+        request = OutgoingRequest(method=delivery.config.method, url=delivery.config.url)
+        attempt = Attempt(delivery, request, delivery.attempts + 1, delivery.next_trigger)
+    return attempt, Outcome(url=attempt.request.url, error=INTERRUPTED)
 
 
 def seconds_until_next_due() -> float | None:

@@ -34,7 +34,7 @@ def click_deliveries(offer, publisher, count):
 def test_an_expired_lease_is_logged_as_interrupted_and_retried(
     offer, publisher, make_config, receiver
 ):
-    make_config(receiver.url("/pb"), postback_type="click")
+    make_config(receiver.url("/pb?tid={transaction_id}"), postback_type="click")
     quiet = quiet_doorbell()
     click_deliveries(offer, publisher, 1)
     quiet.delete()
@@ -51,6 +51,7 @@ def test_an_expired_lease_is_logged_as_interrupted_and_retried(
         "automatic",
     )
     assert log.error == "Interrupted: the worker stopped during this attempt"
+    assert log.url == receiver.url(f"/pb?tid={Click.objects.get().transaction_id}")
     delivery = Delivery.objects.get()
     assert (delivery.state, delivery.attempts, delivery.in_flight) == ("pending", 1, False)
     assert receiver.requests == []
