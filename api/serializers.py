@@ -1,7 +1,5 @@
 """JSON shapes of the API (SPEC §8): field names as specified, enums lowercase."""
 
-import base64
-import binascii
 import copy
 
 import pycountry
@@ -10,7 +8,6 @@ from rest_framework import serializers
 from logs.models import PostbackLog
 from offers.models import Advertiser, Conversion, Offer, OfferEvent, Publisher, validate_cidr_list
 from postbacks.models import Delivery, PostbackConfig
-from postbacks.transport import check_url
 
 BULK_REFIRE_LIMIT = 1000
 REASON_MAX_LENGTH = 1000
@@ -221,30 +218,7 @@ class PublisherSerializer(CleanedModelSerializer):
         fields = ["id", "name", "status"]
 
 
-def validate_secret(value: str) -> None:
-    """Blank, or whsec_ followed by the base64 of the signing key (Standard Webhooks)."""
-    if not value:
-        return
-    message = "Use whsec_ followed by base64 of 24 to 64 random bytes."
-    if not value.startswith("whsec_"):
-        raise serializers.ValidationError(message)
-    try:
-        key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
-    except (binascii.Error, ValueError):
-        raise serializers.ValidationError(message) from None
-    if not 24 <= len(key) <= 64:
-        raise serializers.ValidationError(message)
-
-
 class PostbackConfigSerializer(CleanedModelSerializer):
-    secret = serializers.CharField(
-        max_length=200,
-        required=False,
-        allow_blank=True,
-        validators=[validate_secret],
-        help_text="whsec_… signs each request (Standard Webhooks); blank = unsigned.",
-    )
-
     class Meta:
         model = PostbackConfig
         fields = [
@@ -266,9 +240,3 @@ class PostbackConfigSerializer(CleanedModelSerializer):
             "delay_seconds",
             "disable_after_failures",
         ]
-
-    def validate_url(self, value: str) -> str:
-        problem = check_url(value)
-        if problem:
-            raise serializers.ValidationError(problem)
-        return value
