@@ -94,6 +94,7 @@ def test_sigkill_with_a_batch_in_flight(
     new_conversions(client, advertiser_key, offer, publisher, 20)
     receiver.wait_for(8, timeout=45)  # a full per-config share is in flight
     qcluster.kill()
+    time.sleep(0.5)  # requests already on the wire still get the held answer
     held = {request.header("webhook-id") for request in receiver.requests}
     receiver.script.clear()  # from now on every request is answered
     qcluster.start()
