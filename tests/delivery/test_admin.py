@@ -128,3 +128,22 @@ def test_admin_refuses_a_forbidden_literal_address(admin_client, publisher):
     assert response.status_code == 200
     assert "169.254.169.254 is a link-local address" in response.content.decode()
     assert not PostbackConfig.objects.exists()
+
+
+def test_deliveries_list_shows_state_and_next_attempt(
+    admin_client, client, click, advertiser_key, make_config, receiver
+):
+    from postbacks.models import Delivery
+    from tests.conftest import convert
+
+    make_config(receiver.url("/pb"))
+    receiver.answer(Answer(503, "busy"))
+    convert(client, advertiser_key, transaction_id=click.transaction_id)
+    delivery = Delivery.objects.get()
+
+    listing = admin_client.get("/admin/postbacks/delivery/")
+    detail = admin_client.get(f"/admin/postbacks/delivery/{delivery.pk}/change/")
+
+    assert listing.status_code == 200 and detail.status_code == 200
+    assert "HTTP 503" in listing.content.decode()
+    assert delivery.webhook_id in detail.content.decode()
