@@ -131,3 +131,18 @@ def test_conversion_outside_attribution_window_is_400(client, click, advertiser_
 
 def test_conversion_rejects_put(client, advertiser_key):
     assert client.put("/conversion/").status_code == 405
+
+
+def test_unknown_click_page_says_why_without_the_ops_layout(client, publisher):
+    response = client.get(f"/click/999/{publisher.pk}/")
+    body = response.content.decode()
+    assert "Unknown or paused offer or publisher." in body
+    assert "/admin/" not in body
+
+
+def test_non_staff_user_gets_a_readable_403(client, django_user_model):
+    django_user_model.objects.create_user("member", password="pw")
+    client.login(username="member", password="pw")
+    response = client.get("/logs/")
+    assert response.status_code == 403
+    assert "not a staff account" in response.content.decode()
