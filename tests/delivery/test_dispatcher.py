@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -108,7 +109,13 @@ def test_a_hanging_publisher_does_not_hold_up_the_others(
     click_deliveries(offer, publisher, 20)  # 20 deliveries for each config
     quiet.delete()
 
-    dispatcher = threading.Thread(target=run_dispatcher)
+    def dispatch_in_a_thread():
+        try:
+            run_dispatcher()
+        finally:
+            connection.close()  # the thread's own connection, or the test database stays busy
+
+    dispatcher = threading.Thread(target=dispatch_in_a_thread)
     dispatcher.start()
     try:
         # Every healthy postback arrives while the hanging publisher holds its requests.
