@@ -12,6 +12,7 @@ class Answer:
     body: bytes | str = b"OK"
     headers: dict = field(default_factory=dict)
     hold: bool = False  # keep the request open until the receiver is released or closed
+    answer_after_release: bool = False  # wait for the release, then answer normally
 
 
 @dataclass
@@ -81,6 +82,8 @@ class Receiver:
                 body = self.rfile.read(length) if length else b""
                 headers = {key.lower(): value for key, value in self.headers.items()}
                 answer = receiver._next_answer(Received(self.command, self.path, headers, body))
+                if answer.answer_after_release:
+                    receiver.release.wait(120)
                 if answer.hold:
                     receiver.release.wait(120)
                     self.close_connection = True  # hang up without an answer

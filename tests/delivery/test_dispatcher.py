@@ -138,3 +138,38 @@ def test_deliveries_show_their_next_attempt(client, click, advertiser_key, make_
     delivery = Delivery.objects.get()
     assert delivery.state == "pending" and delivery.next_attempt_at > timezone.now()
     assert (delivery.last_response_code, delivery.last_error) == (503, "HTTP 503")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ends PostgreSQL sessions")
+def test_a_database_blip_loses_and_duplicates_nothing(
+    offer, publisher, make_config, receiver, caplog
+):
+    make_config(receiver.url("/pb"), postback_type="click")
+    receiver.default = Answer(200, "OK", answer_after_release=True)
+    quiet = quiet_doorbell()
+    click_deliveries(offer, publisher, 5)
+    quiet.delete()
+
+    def dispatch_in_a_thread():
+        try:
+            run_dispatcher()
+        finally:
+            connection.close()
+
+    dispatcher = threading.Thread(target=dispatch_in_a_thread)
+    dispatcher.start()
+    try:
+        receiver.wait_for(5)  # all in flight
+        with connection.cursor() as cursor:  # the blip: every other session is cut off
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+    finally:
+        receiver.release.set()
+        dispatcher.join(60)
+
+    assert Delivery.objects.filter(state="succeeded").count() == 5
+    assert PostbackLog.objects.filter(status="success").count() == 5
+    assert len(receiver.requests) == 5
+    assert "database unavailable" in caplog.text  # the dispatcher did see the blip
