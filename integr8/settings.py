@@ -24,7 +24,25 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-secret-key-change-me")
+def local_secret_key() -> str:
+    """Without SECRET_KEY, a random key kept in .secret_key (never a published default)."""
+    path = BASE_DIR / ".secret_key"
+    if not path.exists():
+        import secrets
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", dir=BASE_DIR, delete=False) as draft:
+            draft.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft.name, path)  # atomic: the first process to start wins
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft.name)
+    return path.read_text().strip()
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY") or local_secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -179,17 +197,6 @@ POSTBACK_CONNECT_TIMEOUT = float(os.environ.get("POSTBACK_CONNECT_TIMEOUT", "5")
 POSTBACK_CONCURRENCY = env_int("POSTBACK_CONCURRENCY", 32)
 POSTBACK_RETRY_AFTER_CAP = env_int("POSTBACK_RETRY_AFTER_CAP", 6 * 3600)
 POSTBACK_SWEEP_MINUTES = env_int("POSTBACK_SWEEP_MINUTES", 1)
-
-OPS_EMAIL = os.environ.get("OPS_EMAIL", "")
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "integr8@localhost")
-
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-}
 POSTBACK_DISPATCHERS = env_int("POSTBACK_DISPATCHERS", 2)
 POSTBACK_LEASE_MARGIN = env_int("POSTBACK_LEASE_MARGIN", 30)
 POSTBACK_IDLE_WAIT_SECONDS = float(os.environ.get("POSTBACK_IDLE_WAIT_SECONDS", "10"))
@@ -198,3 +205,19 @@ POSTBACK_IDLE_WAIT_SECONDS = float(os.environ.get("POSTBACK_IDLE_WAIT_SECONDS", 
 POSTBACK_PER_CONFIG_CONCURRENCY = env_int("POSTBACK_PER_CONFIG_CONCURRENCY", 8)
 # After "Rotate signing secret", requests carry both signatures for this long.
 POSTBACK_SECRET_GRACE_HOURS = env_int("POSTBACK_SECRET_GRACE_HOURS", 24)
+
+OPS_EMAIL = os.environ.get("OPS_EMAIL", "")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "integr8@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+}
