@@ -189,6 +189,12 @@ SPECTACULAR_SETTINGS = {
         "ConversionStatusEnum": "offers.models.ConversionStatus",
         "LogStatusEnum": "logs.models.LogStatus",
     },
+    # The enum hook is drf-spectacular's default; ours adds /api/v1/custom-postback/, a
+    # plain Django view the generator does not see.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_custom_postback",
+    ],
 }
 
 # Postback delivery.
