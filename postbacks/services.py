@@ -80,11 +80,16 @@ def _conversion_configs(conversion: Conversion):
     )
 
 
-def queue_conversion_postbacks(conversion: Conversion) -> list[Delivery]:
-    """Approved conversions fire every matching config; pending ones only fire_on_pending."""
+def queue_conversion_postbacks(conversion: Conversion, skip_configs=None) -> list[Delivery]:
+    """Approved conversions fire every matching config; pending ones only fire_on_pending.
+
+    skip_configs: config ids (or a values() queryset of them) that already have a delivery.
+    """
     if conversion.status == ConversionStatus.REJECTED:
         return []
     configs = _conversion_configs(conversion)
+    if skip_configs is not None:
+        configs = configs.exclude(id__in=skip_configs)
     if conversion.status == ConversionStatus.PENDING:
         configs = configs.filter(fire_on_pending=True)
     return _queue(configs, _conversion_type(conversion), conversion=conversion)
@@ -107,7 +112,7 @@ def refire_conversion(conversion: Conversion, only_failed: bool = True) -> int:
     with transaction.atomic():
         queued = _reopen(existing.filter(config__enabled=True), now)
         known = Delivery.objects.filter(conversion=conversion).values("config_id")
-        missing = queue_conversion_postbacks_excluding(conversion, known)
+        missing = queue_conversion_postbacks(conversion, skip_configs=known)
     if queued:
         ring_doorbell()
     return queued + len(missing)
@@ -125,15 +130,6 @@ def _reopen(deliveries, now) -> int:
         )
         reopened += 1
     return reopened
-
-
-def queue_conversion_postbacks_excluding(conversion, known_config_ids) -> list[Delivery]:
-    if conversion.status == ConversionStatus.REJECTED:
-        return []
-    configs = _conversion_configs(conversion).exclude(id__in=known_config_ids)
-    if conversion.status == ConversionStatus.PENDING:
-        configs = configs.filter(fire_on_pending=True)
-    return _queue(configs, _conversion_type(conversion), conversion=conversion)
 
 
 def reject_conversion(conversion: Conversion, reason: str) -> list[Delivery]:
@@ -167,7 +163,7 @@ def approve_conversion(conversion: Conversion) -> list[Delivery]:
         conversion.status = ConversionStatus.APPROVED
         conversion.save(update_fields=["status", "updated"])
         known = Delivery.objects.filter(conversion=conversion).values("config_id")
-        return queue_conversion_postbacks_excluding(conversion, known)
+        return queue_conversion_postbacks(conversion, skip_configs=known)
 
 
 def refire_delivery(delivery: Delivery) -> bool:
