@@ -24,13 +24,19 @@ def click(request, offer_id: int, publisher_id: int):
     offer = lookups.active_offer(offer_id)
     if offer is None or not lookups.publisher_is_active(publisher_id):
         raise Http404("Unknown or paused offer or publisher.")
-    fields = {name: request.GET.get(name, "")[:255] for name in SUB_FIELDS + DEVICE_ID_FIELDS}
+    fields = {name: _text(request.GET.get(name, ""), 255) for name in SUB_FIELDS + DEVICE_ID_FIELDS}
     fields["ip"] = client_ip(request) or None
-    fields["user_agent"] = request.META.get("HTTP_USER_AGENT", "")[:1000]
+    fields["user_agent"] = _text(request.META.get("HTTP_USER_AGENT", ""), 1000)
     fields["country"] = _country_from_headers(request)
     recorded = record_click(offer, publisher_id, **fields)
     recorded.offer = offer
     return HttpResponseRedirect(render(offer.destination_url, click_context(recorded), "url"))
+
+
+def _text(value: str, limit: int) -> str:
+    """A click is never refused for its parameters: cut to size, drop NULs (PostgreSQL
+    cannot store them)."""
+    return value.replace("\x00", "")[:limit]
 
 
 def _country_from_headers(request) -> str:
@@ -46,6 +52,7 @@ def _country_from_headers(request) -> str:
 def conversion(request):
     try:
         params = request_params(request)
+        _refuse_nul_characters(params)
         api_key = _authenticate(request, params)
         found = _click_for(params, api_key, client_ip(request))
         values = _conversion_values(params, found)
@@ -60,6 +67,14 @@ def conversion(request):
             "postbacks_queued": result.postbacks_queued,
         }
     )
+
+
+def _refuse_nul_characters(params: dict[str, str]) -> None:
+    errors = {
+        name: ["Contains a NUL character."] for name, value in params.items() if "\x00" in value
+    }
+    if errors:
+        raise BadRequest(errors)
 
 
 def _authenticate(request, params):

@@ -146,3 +146,21 @@ def test_non_staff_user_gets_a_readable_403(client, django_user_model):
     response = client.get("/logs/")
     assert response.status_code == 403
     assert "not a staff account" in response.content.decode()
+
+
+def test_click_with_nul_characters_is_recorded_without_them(client, offer, publisher):
+    response = client.get(
+        f"/click/{offer.pk}/{publisher.pk}/", {"sub1": "a\x00b"}, HTTP_USER_AGENT="x\x00y"
+    )
+    assert response.status_code == 302
+    click = Click.objects.get()
+    assert (click.sub1, click.user_agent) == ("ab", "xy")
+
+
+@pytest.mark.parametrize("field", ["transaction_id", "order_id", "event", "currency", "amount"])
+def test_conversion_with_nul_character_is_400(client, click, advertiser_key, field):
+    params = {"transaction_id": click.transaction_id, field: "a\x00b"}
+    response = convert(client, advertiser_key, **params)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {field: ["Contains a NUL character."]}
+    assert_nothing_stored()
