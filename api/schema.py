@@ -56,8 +56,13 @@ TIMES_IN_WORDS = (
     "Unix seconds (`1767225900`). Not before 2000-01-01, at most "
     f"{installs.FUTURE_TOLERANCE // timedelta(hours=1)} hour in the future."
 )
-COST = {"type": "number", "minimum": 0, "maximum": float(installs.MAX_COST)}
-COST["exclusiveMaximum"] = True  # OpenAPI 3.0: a flag on `maximum`
+# OpenAPI 3.0: exclusiveMaximum is a flag on maximum.
+COST = {
+    "type": "number",
+    "minimum": 0,
+    "maximum": float(installs.MAX_COST),
+    "exclusiveMaximum": True,
+}
 OFFER_ID = {"type": "integer", "minimum": 1, "maximum": installs.MAX_OFFER_ID}
 TIME_FIELD_WORDS = {
     "install_timestamp": "When the install happened; default: now.",
@@ -68,7 +73,7 @@ SUB_FIELD_WORDS = "Sub-publisher, sub-campaign, site, ad group, ad, keyword or p
 
 def _fields() -> dict[str, tuple[dict, str]]:
     """Every field: (its schema as text, description), in the order of the docs table."""
-    fields = {
+    return {
         "id": (TEXT, "Unique install ID within the advertiser; a repeat is a duplicate."),
         "publisher_name": (
             {**TEXT, "minLength": 1},
@@ -91,8 +96,8 @@ def _fields() -> dict[str, tuple[dict, str]]:
             name: (UUID, "RFC 4122 UUID, 8-4-4-4-12 hex digits, any case, kept as sent.")
             for name in installs.UUID_FIELDS
         },
-        "os_id": (TEXT, "Identifier."),
-        "user_id": (TEXT, "Identifier."),
+        "os_id": (TEXT, "A device identifier of the operating system, as reported."),
+        "user_id": (TEXT, "A user identifier, as reported."),
         **{
             name: (TEXT, f"{SUB_FIELD_WORDS}, as reported.")
             for name in installs.TEXT_FIELDS
@@ -106,7 +111,6 @@ def _fields() -> dict[str, tuple[dict, str]]:
         ),
         "cost": (COST, "Media cost in USD, a decimal ≥ 0 (`0.35`); does not change payout."),
     }
-    return fields
 
 
 def _body_schema(schema: dict) -> dict:
