@@ -221,10 +221,11 @@ RESPONSES = {
         "A staff key (an install belongs to an advertiser; under `key`), or a source "
         "address outside the advertiser's IP allowlist (under `ip`)."
     ),
-    "405": {
-        "description": "Only GET and POST are allowed; the answer has no body.",
-        "headers": {"Allow": {"schema": {"type": "string"}}},
-    },
+    "405": _error(
+        "Only GET and POST are allowed (under `method`).",
+        headers={"Allow": {"schema": {"type": "string"}}},
+    ),
+    "413": _error("The body is too large (under `body`)."),
 }
 
 DESCRIPTION = (

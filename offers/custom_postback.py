@@ -6,17 +6,14 @@ See docs/custom-postback.md for the fields, formats and the choices made.
 import json
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
 from offers.auth import authenticate_api_key, client_ip, ip_allowed, raw_key_from_request
 from offers.installs import json_type_problems, parse_install, record_install
 from offers.models import Advertiser
-from offers.params import BadRequest, request_params
+from offers.params import BadRequest, request_params, tracker_endpoint
 
 
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
+@tracker_endpoint
 def custom_postback(request: HttpRequest) -> JsonResponse:
     try:
         params = request_params(request)

@@ -1,8 +1,14 @@
 """Reading parameters the way trackers send them: query string, form, or JSON."""
 
 import json
+from functools import wraps
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.views.decorators.csrf import csrf_exempt
+
+ALLOWED_METHODS = ("GET", "POST")
 
 
 class BadRequest(Exception):
@@ -15,6 +21,22 @@ class BadRequest(Exception):
 
     def response(self) -> JsonResponse:
         return JsonResponse({"errors": self.errors}, status=self.status)
+
+
+def tracker_endpoint(view):
+    """A server-to-server endpoint: no CSRF, GET or POST only, JSON errors (also for 405)."""
+
+    @csrf_exempt
+    @wraps(view)
+    def endpoint(request, *args, **kwargs):
+        if request.method not in ALLOWED_METHODS:
+            message = f"{request.method} is not allowed; use GET or POST."
+            response = BadRequest({"method": [message]}, 405).response()
+            response["Allow"] = ", ".join(ALLOWED_METHODS)
+            return response
+        return view(request, *args, **kwargs)
+
+    return endpoint
 
 
 def request_params(request: HttpRequest) -> dict[str, str]:
@@ -32,8 +54,19 @@ def request_params(request: HttpRequest) -> dict[str, str]:
             raise BadRequest({"body": ["The JSON body must be an object."]})
         params.update({key: _as_text(value) for key, value in body.items()})
     else:
-        params.update({key: request.POST.get(key) for key in request.POST})
+        params.update({key: request.POST.get(key) for key in _form(request)})
     return params
+
+
+def _form(request: HttpRequest):
+    try:
+        return request.POST
+    except MultiPartParserError as exc:
+        raise BadRequest({"body": [f"The multipart body cannot be read: {exc}"]}) from None
+    except TooManyFieldsSent:
+        raise BadRequest({"body": ["The form has too many fields."]}) from None
+    except RequestDataTooBig:
+        raise BadRequest({"body": ["The body is too large."]}, 413) from None
 
 
 def _as_text(value) -> str:

@@ -5,13 +5,12 @@ from decimal import Decimal, InvalidOperation
 import pycountry
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from offers import lookups
 from offers.auth import authenticate_api_key, client_ip, ip_allowed, raw_key_from_request
 from offers.models import DEVICE_ID_FIELDS, SUB_FIELDS, Click, ConversionStatus, OfferEvent
-from offers.params import BadRequest, request_params
+from offers.params import BadRequest, request_params, tracker_endpoint
 from offers.services import record_click, record_conversion
 from postbacks.context import click_context
 from postbacks.macros import render
@@ -47,8 +46,7 @@ def _country_from_headers(request) -> str:
     return ""
 
 
-@csrf_exempt
-@require_http_methods(["GET", "POST"])
+@tracker_endpoint
 def conversion(request):
     try:
         params = request_params(request)

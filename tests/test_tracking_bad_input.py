@@ -164,3 +164,24 @@ def test_conversion_with_nul_character_is_400(client, click, advertiser_key, fie
     assert response.status_code == 400
     assert response.json()["errors"] == {field: ["Contains a NUL character."]}
     assert_nothing_stored()
+
+
+@pytest.mark.parametrize("path", ["/conversion/", "/api/v1/custom-postback/"])
+def test_tracker_endpoints_answer_other_methods_with_json_405(client, path):
+    response = client.delete(path)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, POST"
+    assert response.json() == {"errors": {"method": ["DELETE is not allowed; use GET or POST."]}}
+
+
+@pytest.mark.parametrize("path", ["/conversion/", "/api/v1/custom-postback/"])
+def test_unreadable_multipart_body_is_a_json_400(client, advertiser_key, path):
+    response = client.generic(
+        "POST",
+        path,
+        b"--x\r\nnonsense",
+        content_type="multipart/form-data",  # no boundary
+        HTTP_AUTHORIZATION=f"Bearer {advertiser_key}",
+    )
+    assert response.status_code == 400
+    assert "body" in response.json()["errors"]

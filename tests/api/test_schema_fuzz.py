@@ -25,9 +25,8 @@ MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "10"))
 
 pytestmark = pytest.mark.django_db
 
-# /api/v1/custom-postback/ is left out too: with this staff key every call is a 403, and the
-# view (plain Django) answers other methods with a bodiless 405. It is fuzzed with an
-# advertiser's key in test_custom_postback_schema.py.
+# /api/v1/custom-postback/ is left out too: with this staff key every call is a 403. It is
+# fuzzed with an advertiser's key in test_custom_postback_schema.py.
 schema = (
     schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
     .exclude(path_regex=r"/test/$")
