@@ -208,19 +208,18 @@ def send_test(config: PostbackConfig):
     from postbacks.models import new_webhook_id
     from postbacks.transport import new_session, send
 
-    request = build_request(config, sample_context(config), new_webhook_id())
+    context = sample_context(config)
+    request = build_request(config, context, new_webhook_id())
     with new_session(1) as session:
         outcome = send(request, session)
-    context = sample_context(config)
     return PostbackLog.objects.create(
         status=LogStatus.SUCCESS if outcome.ok else LogStatus.FAILED,
         postback_name=config.name,
         postback_type=config.postback_type,
-        offer_id=context["offer_id"],
+        # The config's own offer and event, never sample IDs that another advertiser owns.
+        offer_id=config.offer_id,
         publisher_id=config.publisher_id,
-        event_id=context["event_id"] or None
-        if config.postback_type == PostbackType.EVENT
-        else None,
+        event_id=config.event_id,
         transaction_id=context["transaction_id"],
         response_code=outcome.response_code,
         url=outcome.url or request.url,
