@@ -43,3 +43,16 @@ def test_ensure_admin_creates_admin_once(django_user_model):
     assert "admin /" in out.getvalue()
     call_command("ensure_admin", stdout=io.StringIO())
     assert django_user_model.objects.get().username == "admin"
+
+
+def test_seed_demo_creates_a_working_set_up(db):
+    from offers.models import Advertiser, Offer
+    from postbacks.models import PostbackConfig
+
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    advertiser = Advertiser.objects.get()
+    assert advertiser.default_offer == Offer.objects.get()
+    assert PostbackConfig.objects.get().publisher.name == "Demo Publisher"
+    raw_key = out.getvalue().split("shown once): ")[1].split()[0]
+    assert ApiKey.objects.for_raw_key(raw_key).advertiser == advertiser
