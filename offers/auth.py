@@ -13,7 +13,7 @@ def raw_key_from_request(request: HttpRequest, params=None) -> str:
     if header.lower().startswith("bearer "):
         return header[7:].strip()
     params = params if params is not None else request.GET
-    return (params.get("key") or params.get("api_key") or request.GET.get("key") or "").strip()
+    return (params.get("key") or params.get("api_key") or "").strip()
 
 
 def authenticate_api_key(raw_key: str) -> ApiKey | None:

@@ -9,43 +9,41 @@ import time
 from offers.models import Offer, Publisher, Status
 
 CACHE_SECONDS = 5.0
-_offers: dict[int, tuple[float, Offer | None]] = {}
-_publishers: dict[int, tuple[float, bool]] = {}
-_click_configs: dict[tuple[int, int], tuple[float, list]] = {}
+_entries: dict[tuple, tuple[float, object]] = {}
+
+
+def _cached(key: tuple, load):
+    hit = _entries.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    value = load()
+    _entries[key] = (time.monotonic() + CACHE_SECONDS, value)
+    return value
 
 
 def active_offer(offer_id: int) -> Offer | None:
-    hit = _offers.get(offer_id)
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
-    offer = Offer.objects.filter(pk=offer_id, status=Status.ACTIVE).first()
-    _offers[offer_id] = (time.monotonic() + CACHE_SECONDS, offer)
-    return offer
+    return _cached(
+        ("offer", offer_id),
+        lambda: Offer.objects.filter(pk=offer_id, status=Status.ACTIVE).first(),
+    )
 
 
 def publisher_is_active(publisher_id: int) -> bool:
-    hit = _publishers.get(publisher_id)
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
-    active = Publisher.objects.filter(pk=publisher_id, status=Status.ACTIVE).exists()
-    _publishers[publisher_id] = (time.monotonic() + CACHE_SECONDS, active)
-    return active
+    return _cached(
+        ("publisher", publisher_id),
+        lambda: Publisher.objects.filter(pk=publisher_id, status=Status.ACTIVE).exists(),
+    )
 
 
 def click_configs(offer_id: int, publisher_id: int) -> list:
     """Enabled Click postback configs for this offer and publisher."""
     from postbacks.models import PostbackConfig, PostbackType
 
-    key = (offer_id, publisher_id)
-    hit = _click_configs.get(key)
-    if hit and hit[0] > time.monotonic():
-        return hit[1]
-    configs = list(PostbackConfig.objects.matching(PostbackType.CLICK, publisher_id, offer_id))
-    _click_configs[key] = (time.monotonic() + CACHE_SECONDS, configs)
-    return configs
+    return _cached(
+        ("click_configs", offer_id, publisher_id),
+        lambda: list(PostbackConfig.objects.matching(PostbackType.CLICK, publisher_id, offer_id)),
+    )
 
 
 def clear() -> None:
-    _offers.clear()
-    _publishers.clear()
-    _click_configs.clear()
+    _entries.clear()

@@ -4,6 +4,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 
 from offers.models import Click, Conversion, Offer, Publisher
@@ -97,3 +99,13 @@ def errors(response) -> dict:
         for messages in body["errors"].values()
     ), body
     return body["errors"]
+
+
+@pytest.fixture
+def keep_connection():
+    """As Django's test client does: the test's transaction outlives each request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

@@ -9,9 +9,7 @@ import os
 import pytest
 import schemathesis
 from django.core.management import call_command
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -168,16 +166,6 @@ fuzz_schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_applica
     path=PATH
 )
 fuzz_schema.config.generation.update(max_examples=MAX_EXAMPLES)
-
-
-@pytest.fixture
-def keep_connection():
-    """As Django's test client does: the test's transaction outlives each request."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

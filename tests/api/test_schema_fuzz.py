@@ -12,9 +12,7 @@ import os
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -33,16 +31,6 @@ schema = (
     .exclude(path="/api/v1/custom-postback/")
 )
 schema.config.generation.update(max_examples=MAX_EXAMPLES)
-
-
-@pytest.fixture
-def keep_connection():
-    """As Django's test client does: the test's transaction outlives each request."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
