@@ -4,6 +4,8 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 
+from integr8.times import to_utc
+
 MAX_PAGE_SIZE = 1000
 
 
@@ -57,6 +59,7 @@ class NewestCreatedFirst(NewestFirst):
 
     def valid_position(self, position: str) -> bool:
         try:
-            return parse_datetime(position) is not None
+            moment = parse_datetime(position)
+            return moment is not None and to_utc(moment) is not None
         except ValueError:
             return False

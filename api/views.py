@@ -39,7 +39,7 @@ from api.serializers import (
     TestAttemptSerializer,
 )
 from logs.export import csv_response
-from logs.filters import COLUMNS, OPERATOR_SUFFIXES, filter_logs
+from logs.filters import COLUMNS, OPERATOR_SUFFIXES, UtcIsoDateTimeFilter, filter_logs
 from logs.models import PostbackLog
 from offers.models import Advertiser, Conversion, ConversionStatus, Offer, OfferEvent, Publisher
 from postbacks import services
@@ -88,10 +88,10 @@ class ConversionFilter(django_filters.FilterSet):
     offer_id = IdFilter(field_name="offer_id", min_value=1, max_value=ID_MAX)
     publisher_id = IdFilter(field_name="publisher_id", min_value=1, max_value=ID_MAX)
     status = django_filters.ChoiceFilter(choices=ConversionStatus.choices)
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcIsoDateTimeFilter(
         field_name="created", lookup_expr="gte", label="Created at or after (ISO 8601)"
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcIsoDateTimeFilter(
         field_name="created", lookup_expr="lt", label="Created before (ISO 8601)"
     )
 

@@ -21,6 +21,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.utils.datastructures import MultiValueDict
 
+from integr8.times import to_utc
 from logs.models import LogStatus, PostbackLog
 from postbacks.models import PostbackType
 
@@ -191,9 +192,26 @@ COLUMN_FIELDS = _column_fields()
 COLUMNS = tuple(COLUMN_FIELDS)
 
 
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """ISO 8601 in, UTC out; offsets no database can store are a validation error."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return to_utc(moment)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class PostbackLogFilterSet(django_filters.FilterSet):
-    created_after = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created", lookup_expr="lt")
 
     class Meta:
         model = PostbackLog

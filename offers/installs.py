@@ -14,6 +14,7 @@ import pycountry
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from integr8.times import to_utc
 from offers.models import (
     Advertiser,
     Conversion,
@@ -182,9 +183,9 @@ def _iso_time(raw: str) -> datetime:
         raise Invalid(f"{show(raw)} is not a time: {TIME_FORMATS}.") from None
     if moment.tzinfo is not None:
         try:
-            return moment.astimezone(UTC)
-        except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00
-            raise Invalid(f"{show(raw)} is out of range.") from None
+            return to_utc(moment)
+        except ValueError as exc:  # e.g. 9999-12-31T23:00:00-05:00, or a +20:00 offset
+            raise Invalid(f"{show(raw)}: {exc}.") from None
     if not PLAIN_UTC.fullmatch(raw):
         raise Invalid(
             f"{show(raw)} has no UTC offset: add Z or ±HH:MM, "
