@@ -1,5 +1,7 @@
 """Shared fixtures: an ops user, two advertisers (one an outsider), and loopback receivers."""
 
+import ipaddress
+import socket
 from decimal import Decimal
 
 import pytest
@@ -8,6 +10,38 @@ from django.test import Client
 from offers import lookups
 from offers.models import Advertiser, ApiKey, Click, Offer, OfferEvent, Publisher
 from postbacks.models import PostbackConfig
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_dns_queries():
+    """Tests never resolve a real name: any host but `localhost` (from /etc/hosts), an IP
+    literal or None fails, as with a dead resolver.
+
+    The transport sees the same socket.gaierror a failing DNS server gives, so the
+    "DNS lookup failed for …" path is tested without sending a query anywhere.
+    """
+    real_getaddrinfo = socket.getaddrinfo
+
+    def needs_no_dns(host) -> bool:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is None or name.lower() == "localhost":
+            return True
+        try:
+            ipaddress.ip_address(name.partition("%")[0])  # an IPv6 literal may carry a scope
+        except ValueError:
+            return False
+        return True
+
+    def getaddrinfo(host, *args, **kwargs):
+        if needs_no_dns(host):
+            return real_getaddrinfo(host, *args, **kwargs)
+        raise socket.gaierror(
+            socket.EAI_NONAME, f"Tests may not resolve names ({host!r}): use localhost or an IP"
+        )
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket, "getaddrinfo", getaddrinfo)
+        yield
 
 
 @pytest.fixture(autouse=True)
