@@ -96,8 +96,8 @@ def _as_api_exception(exc):
     return exc
 
 
-def _protected_message(exc) -> str:
-    objects = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
+def _protected_message(exc: ProtectedError | RestrictedError) -> str:
+    objects = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
     kinds = sorted({str(obj._meta.verbose_name_plural) for obj in objects})
     return f"Cannot delete: it is still referenced by {', '.join(kinds)}."
 

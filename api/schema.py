@@ -1,4 +1,5 @@
-"""OpenAPI additions (drf-spectacular): the API-key scheme, and the custom postback endpoint.
+"""OpenAPI additions (drf-spectacular): the API-key scheme, the custom postback endpoint, the
+range of the `{id}` in paths, and the one error shape of every 4xx.
 
 `/api/v1/custom-postback/` is a plain Django view (`offers/custom_postback.py`), so
 drf-spectacular does not see it; `add_custom_postback` describes it after generation.
@@ -64,6 +65,8 @@ COST = {
     "exclusiveMaximum": True,
 }
 OFFER_ID = {"type": "integer", "minimum": 1, "maximum": installs.MAX_OFFER_ID}
+# Every row ID has the offer ID's range (BigAutoField's, from 1).
+PATH_ID = OFFER_ID
 TIME_FIELD_WORDS = {
     "install_timestamp": "When the install happened; default: now.",
     "click_timestamp": "When the click happened; default: the install time; not after it.",
@@ -298,4 +301,45 @@ def add_custom_postback(result: dict, generator, request, public) -> dict:
     result.setdefault("paths", {})[reverse("custom-postback")] = {
         method: copy.deepcopy(_operation(method, fields)) for method in ("get", "post")
     }
+    return result
+
+
+def state_path_ids(result: dict, generator, request, public) -> dict:
+    """POSTPROCESSING_HOOKS entry: the `{id}` of a path is a row ID, 1 to 2**63-1.
+
+    The generator sees only the routes' lookup_value_regex, `[0-9]+`, and states a string;
+    any ID in the range that names no row (0 and IDs past it too) answers 404.
+    """
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["name"] == "id":
+                    parameter["schema"] = copy.deepcopy(PATH_ID)
+    return result
+
+
+OTHER_ERRORS = {
+    "description": (
+        "Any other refusal, in the same shape: e.g. 400 for an unknown query parameter or a "
+        "body that is not JSON or nested too deep, 404 for an ID that names no row, 413 for "
+        "a body too large, 414 for a query string too long."
+    ),
+    "content": {"application/json": {"schema": ERROR_REF}},
+}
+
+
+def document_error_shape(result: dict, generator, request, public) -> dict:
+    """POSTPROCESSING_HOOKS entry: every operation may answer a 4xx, always as an Error.
+
+    Operations list the errors they are known for; the `4XX` range covers the rest (the
+    statuses the middleware and the parsers give any request), so a client that checks
+    statuses against the schema meets none it was not told about. The custom postback is
+    left as described above: its RESPONSES list its statuses one by one.
+    """
+    custom_postback = reverse("custom-postback")
+    for route, operations in result.get("paths", {}).items():
+        if route == custom_postback:
+            continue
+        for operation in operations.values():
+            operation.setdefault("responses", {}).setdefault("4XX", copy.deepcopy(OTHER_ERRORS))
     return result

@@ -3,14 +3,12 @@
 See docs/custom-postback.md for the fields, formats and the choices made.
 """
 
-import json
-
 from django.http import HttpRequest, JsonResponse
 
 from offers.auth import authenticate_api_key, client_ip, ip_allowed, raw_key_from_request
 from offers.installs import json_type_problems, parse_install, record_install
 from offers.models import Advertiser
-from offers.params import BadRequest, request_params, tracker_endpoint
+from offers.params import BadRequest, json_body, request_params, tracker_endpoint
 
 
 @tracker_endpoint
@@ -68,7 +66,8 @@ def _advertiser_for(request: HttpRequest, params: dict[str, str]) -> Advertiser:
 
 
 def _json_type_problems(request: HttpRequest) -> dict[str, list[str]]:
-    # request_params has already parsed (and vetted) the body; only its value types matter.
+    # request_params has already parsed (and vetted) the body and kept it on the request;
+    # only its value types matter here.
     if request.method != "POST" or request.content_type != "application/json":
         return {}
-    return json_type_problems(json.loads(request.body or b"{}"))
+    return json_type_problems(json_body(request))

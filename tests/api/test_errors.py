@@ -1,6 +1,7 @@
 """api.errors: every kind of failure becomes {"errors": {key: [messages]}} with its status."""
 
 import pytest
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import exceptions
@@ -22,6 +23,9 @@ from api.errors import exception_handler
             {"non_field_errors": ["This conflicts with an existing record."]},
         ),
         (DjangoValidationError({"name": ["Too long."]}), 400, {"name": ["Too long."]}),
+        (RequestDataTooBig("Too large."), 413, {"body": ["Too large."]}),
+        (TooManyFieldsSent("Too many."), 400, {"body": ["Too many."]}),
+        (exceptions.ParseError("Too deep."), 400, {"body": ["Too deep."]}),
         (DjangoValidationError("Bad."), 400, {"non_field_errors": ["Bad."]}),
         (exceptions.ValidationError(["Not a dict."]), 400, {"non_field_errors": ["Not a dict."]}),
         (
