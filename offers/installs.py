@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pycountry
 from django.db import IntegrityError, transaction
@@ -23,7 +24,8 @@ from offers.models import (
     Publisher,
     new_transaction_id,
 )
-from offers.params import BadRequest
+from offers.money import whole_limit
+from offers.params import SURROGATE, BadRequest
 from postbacks.context import iso
 from postbacks.services import queue_conversion_postbacks
 
@@ -58,7 +60,9 @@ FIELDS = frozenset(
 AUTH_PARAMS = frozenset({"key", "api_key"})
 
 MAX_LENGTH = 255
-MAX_COST = Decimal("1e8")
+# `cost` is kept as text in `attributes`, to 10 places (media costs are often fractions of
+# a cent), but it is money: it stays below the limit of the revenue and payout columns.
+MAX_COST = whole_limit(Conversion._meta.get_field("revenue"))
 FUTURE_TOLERANCE = timedelta(hours=1)  # clock skew between the tracker and us
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_OFFER_ID = 2**63 - 1
@@ -118,6 +122,8 @@ def parse_text(raw: str) -> str:
         raise Invalid(f"{show(raw)} is too long: at most {MAX_LENGTH} characters.")
     if CONTROL_CHARACTERS.search(raw):
         raise Invalid(f"{show(raw)} contains a control character (such as a NUL or newline).")
+    if SURROGATE.search(raw):
+        raise Invalid("Contains an unpaired surrogate (e.g. \\ud800): not valid text.")
     return raw
 
 
@@ -145,7 +151,9 @@ def parse_cost(raw: str) -> str:
         raise Invalid(f"{show(raw)} is not a cost: it must be a number ≥ 0 (USD).")
     if cost >= MAX_COST:
         raise Invalid(f"{show(raw)} is too large for a cost: less than {MAX_COST:f} USD.")
-    if cost.as_tuple().exponent < -MAX_COST_DECIMALS:
+    exponent = cost.as_tuple().exponent
+    assert isinstance(exponent, int)  # DECIMAL admits no NaN or infinity
+    if exponent < -MAX_COST_DECIMALS:
         raise Invalid(f"{show(raw)} has more than {MAX_COST_DECIMALS} decimal places.")
     return format(cost, "f")
 
@@ -231,7 +239,7 @@ def parse_install(
     """Validate every field; raise BadRequest listing all problems at once."""
     now = now or timezone.now()
     found = Problems(problems or {})
-    values = {}
+    values: dict[str, Any] = {}  # each field's parsed value: a str, an int or a datetime
     for name, parse in PARSERS.items():
         raw = (params.get(name) or "").strip()
         if raw and name not in found:
@@ -245,6 +253,7 @@ def parse_install(
     offer = _offer_for(advertiser, values.get("campaign_id"), "campaign_id" in given, found)
     if found:
         raise BadRequest(dict(found))
+    assert offer is not None  # _offer_for reports a problem whenever it finds no offer
     install_time = values.get("install_timestamp", now)
     click_time = values.get("click_timestamp", install_time)
     attributes = {

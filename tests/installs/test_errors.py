@@ -143,3 +143,17 @@ def test_query_string_and_form_body_merge_on_post(client, advertiser_key, defaul
     )
     assert response.status_code == 200, response.content
     assert Conversion.objects.get().attributes["cost"] == "0.2"
+
+
+@pytest.mark.parametrize("field", ["publisher_name", "id", "s_site", "user_id"])
+def test_an_unpaired_surrogate_is_a_400_naming_the_field(
+    client, advertiser_key, default_offer, field
+):
+    # Only a JSON body can carry one (json.dumps writes it as "\ud800"); no database
+    # can store it.
+    response = send(client, "json", advertiser_key, minimal(**{field: "a\ud800b"}))
+
+    assert errors_of(response)[field] == [
+        "Contains an unpaired surrogate (e.g. \\ud800): not valid text."
+    ]
+    assert not Conversion.objects.exists()

@@ -185,3 +185,92 @@ def test_unreadable_multipart_body_is_a_json_400(client, advertiser_key, path):
     )
     assert response.status_code == 400
     assert "body" in response.json()["errors"]
+
+
+# Values the columns cannot hold: a 400 naming the field, never a 500 or a silent cut.
+
+
+def post_form(client, key, **params):
+    """A form body: values too long for a URL (which is refused with a 414) fit in one."""
+    return client.post("/conversion/", params, HTTP_AUTHORIZATION=f"Bearer {key}")
+
+
+def post_json(client, key, body: str):
+    return client.post(
+        "/conversion/", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key}"
+    )
+
+
+@pytest.mark.parametrize("order_id", ["A" * 255, "é" * 255, "注文" * 127])
+def test_order_id_as_long_as_the_column_is_stored_whole(client, click, advertiser_key, order_id):
+    response = post_form(
+        client, advertiser_key, transaction_id=click.transaction_id, order_id=order_id
+    )
+    assert response.status_code == 200, response.content
+    assert Conversion.objects.get().order_id == order_id
+
+
+@pytest.mark.parametrize("order_id", ["A" * 256, "é" * 256, "A" * 100_000])
+def test_order_id_longer_than_the_column_is_400(client, click, advertiser_key, order_id):
+    response = post_form(
+        client, advertiser_key, transaction_id=click.transaction_id, order_id=order_id
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "order_id": [f"At most 255 characters ({len(order_id)} sent)."]
+    }
+    assert_nothing_stored()
+
+
+@pytest.mark.parametrize("transaction_id", ["x" * 65, "x" * 100_000])
+def test_transaction_id_longer_than_the_column_is_400_not_404(
+    client, click, advertiser_key, transaction_id
+):
+    response = post_form(client, advertiser_key, transaction_id=transaction_id)
+    assert response.status_code == 400
+    (message,) = response.json()["errors"]["transaction_id"]
+    assert message.endswith("is not a transaction ID: at most 64 characters.")
+    assert len(message) < 200  # the value is quoted cut short
+    assert_nothing_stored()
+
+
+@pytest.mark.parametrize("currency", ["USDX", "US", "ÜSD", "usd\u0301", "E" * 10_000])
+def test_currency_that_is_not_three_letters_of_iso_4217_is_400(
+    client, click, advertiser_key, currency
+):
+    response = post_form(
+        client, advertiser_key, transaction_id=click.transaction_id, currency=currency
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["currency"]
+    assert_nothing_stored()
+
+
+@pytest.mark.parametrize("event", ["9" * 19, "9" * 30, "²", "-1", "1" * 10_000])
+def test_event_that_is_no_event_id_is_400(client, click, purchase, advertiser_key, event):
+    response = post_form(client, advertiser_key, transaction_id=click.transaction_id, event=event)
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["event"]
+    assert_nothing_stored()
+
+
+@pytest.mark.parametrize("field", ["order_id", "currency", "event", "status", "transaction_id"])
+def test_unpaired_surrogate_in_a_json_body_is_400(client, click, advertiser_key, field):
+    params = {"transaction_id": click.transaction_id, field: "a\\ud800b"}
+    body = "{" + ", ".join(f'"{name}": "{value}"' for name, value in params.items()) + "}"
+    response = post_json(client, advertiser_key, body)
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+    assert_nothing_stored()
+
+
+def test_a_proper_surrogate_pair_is_one_character_and_is_kept(client, click, advertiser_key):
+    body = f'{{"transaction_id": "{click.transaction_id}", "order_id": "\\ud83d\\ude00"}}'
+    assert post_json(client, advertiser_key, body).status_code == 200
+    assert Conversion.objects.get().order_id == "\U0001f600"
+
+
+def test_missing_transaction_id_is_reported_with_the_other_bad_fields(client, advertiser_key):
+    response = convert(client, advertiser_key, amount="99999999.99999", order_id="A" * 256)
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"transaction_id", "amount", "order_id"}
