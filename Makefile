@@ -27,6 +27,7 @@ test: $(VENV)/.dev-deps
 lint: $(VENV)/.dev-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.dev-deps
 	$(VENV)/bin/ruff format .
