@@ -3,9 +3,13 @@
 import io
 
 import pytest
+from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 
-from offers.models import ApiKey
+from integr8.checks import ops_email
+from offers.models import Advertiser, ApiKey, Offer
+from postbacks.models import PostbackConfig
 
 
 def test_create_api_key_for_advertiser_prints_a_working_key(advertiser):
@@ -45,10 +49,24 @@ def test_ensure_admin_creates_admin_once(django_user_model):
     assert django_user_model.objects.get().username == "admin"
 
 
-def test_seed_demo_creates_a_working_set_up(db):
-    from offers.models import Advertiser, Offer
-    from postbacks.models import PostbackConfig
+def test_ensure_admin_reset_prints_a_new_working_password(django_user_model):
+    call_command("ensure_admin", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("ensure_admin", "--reset", stdout=out)
+    password = out.getvalue().split("New password for admin: ")[1].split()[0]
+    assert authenticate(username="admin", password=password).is_superuser
+    assert django_user_model.objects.count() == 1
 
+
+def test_ensure_admin_reset_creates_admin_when_other_users_exist(django_user_model):
+    django_user_model.objects.create_user("ops", "", "x")
+    out = io.StringIO()
+    call_command("ensure_admin", "--reset", stdout=out)
+    password = out.getvalue().split("admin / ")[1].split()[0]
+    assert authenticate(username="admin", password=password).is_staff
+
+
+def test_seed_demo_creates_a_working_set_up(db):
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     advertiser = Advertiser.objects.get()
@@ -56,3 +74,46 @@ def test_seed_demo_creates_a_working_set_up(db):
     assert PostbackConfig.objects.get().publisher.name == "Demo Publisher"
     raw_key = out.getvalue().split("shown once): ")[1].split()[0]
     assert ApiKey.objects.for_raw_key(raw_key).advertiser == advertiser
+
+
+def test_seed_demo_prints_urls_for_host_and_port(db, monkeypatch):
+    monkeypatch.setenv("HOST", "localhost")
+    monkeypatch.setenv("PORT", "8123")
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "curl -si 'http://localhost:8123/click/" in out.getvalue()
+    assert ":8000" not in out.getvalue()
+
+
+def test_seed_demo_base_url_wins_over_port(db, monkeypatch):
+    monkeypatch.setenv("PORT", "8123")
+    out = io.StringIO()
+    call_command("seed_demo", "--base-url", "https://track.example/", stdout=out)
+    assert "The attempt in the log: https://track.example/logs/" in out.getvalue()
+
+
+def test_seed_demo_defaults_to_make_runs_address(db, monkeypatch):
+    monkeypatch.delenv("HOST", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "http://127.0.0.1:8000/logs/" in out.getvalue()
+
+
+@override_settings(OPS_EMAIL="", ADMINS=[])
+def test_unset_ops_email_is_a_startup_warning_naming_the_smtp_settings():
+    [warning] = ops_email()
+    assert warning.id == "integr8.W001" and "nobody is told" in warning.msg
+    assert "EMAIL_HOST" in warning.hint
+
+
+@override_settings(OPS_EMAIL="ops@example.com")
+def test_ops_email_set_is_no_warning():
+    assert ops_email() == []
+
+
+def test_ops_email_warning_shows_in_manage_py_check():
+    out, err = io.StringIO(), io.StringIO()
+    with override_settings(OPS_EMAIL="", ADMINS=[]):
+        call_command("check", stdout=out, stderr=err)
+    assert "integr8.W001" in out.getvalue() + err.getvalue()

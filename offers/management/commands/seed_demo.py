@@ -1,3 +1,5 @@
+import os
+
 from django.core.management.base import BaseCommand
 
 from offers.models import Advertiser, ApiKey, Offer, OfferEvent, Publisher
@@ -11,12 +13,22 @@ DEMO_POSTBACK = (
 
 class Command(BaseCommand):
     help = "Create a demo advertiser, offer, publisher and postback, and print curl commands."
+    # Demo data, not start-up: the checks' warnings were shown by `make run` (migrate).
+    requires_system_checks = []
 
     def add_arguments(self, parser):
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--base-url",
+            help="Where Integr8 answers; default http://$HOST:$PORT as `make run` serves it "
+            "(127.0.0.1 and 8000 when unset).",
+        )
         parser.add_argument("--postback-url", default=DEMO_POSTBACK)
 
-    def handle(self, *args, base_url="", postback_url="", **options):
+    def handle(self, *args, base_url=None, postback_url="", **options):
+        if not base_url:  # the same defaults as bin/run-all
+            host = os.environ.get("HOST") or "127.0.0.1"
+            base_url = f"http://{host}:{os.environ.get('PORT') or '8000'}"
+        base_url = base_url.rstrip("/")
         advertiser = Advertiser.objects.create(name="Demo Advertiser")
         offer = Offer.objects.create(
             advertiser=advertiser,
@@ -36,8 +48,11 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Advertiser {advertiser.pk}, offer {offer.pk}, publisher {publisher.pk}.\n"
             f"Advertiser API key (shown once): {key}\n\n"
-            "1. A receiver for the publisher's postbacks:  python3 -m http.server 9000\n"
-            "   (start `make run` with POSTBACK_ALLOW_NETWORKS=127.0.0.0/8 to reach it)\n"
+            f"For the README's API examples, in your shell:  KEY={key}\n\n"
+            "1. A receiver for the publisher's postbacks:  "
+            "python3 -m http.server 9000 --bind 127.0.0.1\n"
+            "   (postbacks reach it only if `make run` was started with "
+            "POSTBACK_ALLOW_NETWORKS=127.0.0.0/8,::1/128)\n"
             "2. A click (note the click_id in the Location header):\n"
             f"   curl -si '{base_url}/click/{offer.pk}/{publisher.pk}/?sub1=hello' "
             "| grep -i ^location\n"
