@@ -8,8 +8,8 @@ another advertiser's objects answer 404 and their IDs leak nothing.
 from django.db.models import QuerySet
 from rest_framework import permissions
 
-from logs.models import PostbackLog
-from offers.models import Advertiser, Conversion, Offer
+from offers.models import Advertiser, ConversionQuerySet, Offer
+from postbacks.models import PostbackLog
 
 
 def caller_advertiser(user) -> Advertiser | None:
@@ -28,7 +28,7 @@ def scoped(queryset: QuerySet, user) -> QuerySet:
     advertiser = caller_advertiser(user)
     if advertiser is None:
         return queryset.none()
-    if queryset.model is Conversion:
+    if isinstance(queryset, ConversionQuerySet):
         return queryset.for_advertiser(advertiser)
     if queryset.model is PostbackLog:
         # offer_id is a plain column (logs never join); match it against the advertiser's offers.

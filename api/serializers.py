@@ -1,16 +1,31 @@
 """JSON shapes of the API (SPEC §8): field names as specified, enums lowercase."""
 
 import copy
+from typing import cast
 
 import pycountry
+from django.core.validators import RegexValidator
+from django.db import models
 from rest_framework import serializers
 
-from logs.models import PostbackLog
-from offers.models import Advertiser, Conversion, Offer, OfferEvent, Publisher, validate_cidr_list
-from postbacks.models import Delivery, PostbackConfig
+from offers.models import (
+    REJECTION_REASON_MAX_LENGTH,
+    Advertiser,
+    Conversion,
+    Offer,
+    OfferEvent,
+    Publisher,
+    validate_cidr_list,
+)
+from postbacks.models import Delivery, PostbackConfig, PostbackLog
 
 BULK_REFIRE_LIMIT = 1000
-REASON_MAX_LENGTH = 1000
+# DRF trims text, so a value of spaces only is blank, and refused; this pattern (in the
+# schema, through the validator) tells schema-driven clients. Besides \s it lists what
+# Python's strip() drops and ECMA-262's \s does not match (\x1c-\x1f, \x85), so that it
+# means the same in both.
+NOT_BLANK = RegexValidator(r"[^\s\x1c-\x1f\x85]", "Cannot be only spaces.")
+CURRENCY_CODE = RegexValidator(r"\A[A-Za-z]{3}\Z", "Give a three-letter ISO 4217 code.")
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -78,7 +93,7 @@ class RefireSerializer(serializers.Serializer):
 
 class BulkRefireSerializer(RefireSerializer):
     transaction_ids = serializers.ListField(
-        child=serializers.CharField(max_length=64),
+        child=serializers.CharField(min_length=1, max_length=64, validators=[NOT_BLANK]),
         min_length=1,
         max_length=BULK_REFIRE_LIMIT,
         help_text=f"Up to {BULK_REFIRE_LIMIT} transaction IDs; all their conversions re-fire.",
@@ -98,7 +113,9 @@ class BulkQueuedSerializer(QueuedSerializer):
 
 class RejectSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        max_length=REASON_MAX_LENGTH,
+        min_length=1,
+        max_length=REJECTION_REASON_MAX_LENGTH,
+        validators=[NOT_BLANK],
         help_text="Why the conversion is rejected; sent to publishers as {rejection_reason}.",
     )
 
@@ -158,9 +175,16 @@ class CleanedModelSerializer(serializers.ModelSerializer):
         return attrs
 
 
+def name_field(model: type[models.Model]) -> serializers.CharField:
+    """A model's `name`: 1 to the column's length, with a character other than a space."""
+    column = cast(models.CharField, model._meta.get_field("name"))
+    return serializers.CharField(min_length=1, max_length=column.max_length, validators=[NOT_BLANK])
+
+
 class AdvertiserSerializer(CleanedModelSerializer):
+    name = name_field(Advertiser)
     ip_allowlist = serializers.ListField(
-        child=serializers.CharField(max_length=50),
+        child=serializers.CharField(min_length=1, max_length=50, validators=[NOT_BLANK]),
         required=False,
         max_length=1000,
         validators=[validate_cidr_list],
@@ -177,10 +201,24 @@ class AdvertiserSerializer(CleanedModelSerializer):
         return offer
 
 
+def money_field(model: type[models.Model], name: str) -> serializers.DecimalField:
+    """An amount ≥ 0 within the column's own digits, so the limits are written down once."""
+    column = cast(models.DecimalField, model._meta.get_field(name))
+    return serializers.DecimalField(
+        max_digits=column.max_digits,
+        decimal_places=column.decimal_places,
+        min_value=0,
+        required=False,
+    )
+
+
 class OfferSerializer(CleanedModelSerializer):
-    revenue = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, required=False)
-    payout = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, required=False)
-    currency = serializers.CharField(min_length=3, max_length=3, required=False)
+    name = name_field(Offer)
+    revenue = money_field(Offer, "revenue")
+    payout = money_field(Offer, "payout")
+    currency = serializers.CharField(
+        min_length=3, max_length=3, required=False, validators=[CURRENCY_CODE]
+    )
 
     class Meta:
         model = Offer
@@ -204,8 +242,9 @@ class OfferSerializer(CleanedModelSerializer):
 
 
 class OfferEventSerializer(CleanedModelSerializer):
-    revenue = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, required=False)
-    payout = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, required=False)
+    name = name_field(OfferEvent)
+    revenue = money_field(OfferEvent, "revenue")
+    payout = money_field(OfferEvent, "payout")
 
     class Meta:
         model = OfferEvent
@@ -213,12 +252,16 @@ class OfferEventSerializer(CleanedModelSerializer):
 
 
 class PublisherSerializer(CleanedModelSerializer):
+    name = name_field(Publisher)
+
     class Meta:
         model = Publisher
         fields = ["id", "name", "status"]
 
 
 class PostbackConfigSerializer(CleanedModelSerializer):
+    name = name_field(PostbackConfig)
+
     class Meta:
         model = PostbackConfig
         fields = [

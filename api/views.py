@@ -7,7 +7,6 @@ advertiser's rows (they answer 404).
 
 import django_filters
 from django import forms
-from django.db import transaction
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -16,10 +15,12 @@ from rest_framework import exceptions, mixins, permissions, renderers, status, v
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 
 from api.access import IsStaff, IsStaffOrAdvertiser, scoped
 from api.errors import Conflict
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from api.idempotency import KEY_PATTERN as IDEMPOTENCY_KEY_PATTERN
 from api.idempotency import idempotent
 from api.pagination import NewestCreatedFirst, NewestFirst
 from api.serializers import (
@@ -40,17 +41,16 @@ from api.serializers import (
 )
 from logs.export import csv_response
 from logs.filters import COLUMNS, OPERATOR_SUFFIXES, UtcIsoDateTimeFilter, filter_logs
-from logs.models import PostbackLog
 from offers.models import Advertiser, Conversion, ConversionStatus, Offer, OfferEvent, Publisher
 from postbacks import services
-from postbacks.models import PostbackConfig
+from postbacks.models import PostbackConfig, PostbackLog
 
 ID_MAX = 2**63 - 1
 PAGE_PARAMETERS = ("cursor", "page_size", "format")
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY_PATTERN.pattern}$"},
     OpenApiParameter.HEADER,
     description=(
         "Any unique string (1-255 visible ASCII characters). A retried request with the same "
@@ -58,6 +58,15 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
         "twice; the same key with a different body answers 422. Kept 24 hours."
     ),
 )
+
+# ConversionFilter's bounds, which the schema django-filter gives leaves out.
+CONVERSION_FILTER_PARAMETERS = [
+    OpenApiParameter("transaction_id", {"type": "string", "maxLength": 64}),
+    *(
+        OpenApiParameter(name, {"type": "integer", "minimum": 1, "maximum": ID_MAX})
+        for name in ("offer_id", "publisher_id")
+    ),
+]
 
 
 def error_responses(*codes: int) -> dict:
@@ -100,7 +109,7 @@ class ConversionFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class ApiViewMixin:
+class ApiViewMixin(APIView):
     """Shared by every API view: errors for a bad ?format, strict query strings."""
 
     filter_backends = [StrictFilterBackend]
@@ -128,7 +137,10 @@ class ConversionViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         conversions = Conversion.objects.prefetch_related("deliveries__config")
         return scoped(conversions, self.request.user)
 
-    @extend_schema(responses={200: ConversionSerializer, **error_responses(400, 401, 403)})
+    @extend_schema(
+        parameters=CONVERSION_FILTER_PARAMETERS,
+        responses={200: ConversionSerializer, **error_responses(400, 401, 403)},
+    )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
@@ -170,11 +182,8 @@ class ConversionViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
         )
 
         def work():
-            queued, found = 0, set()
-            with transaction.atomic():
-                for conversion in conversions.order_by("id"):
-                    found.add(conversion.transaction_id)
-                    queued += services.refire_conversion(conversion, payload["only_failed"])
+            found = set(conversions.values_list("transaction_id", flat=True))
+            queued = services.refire_conversions(conversions, payload["only_failed"])
             not_found = [tid for tid in transaction_ids if tid not in found]
             body = {"queued": queued, "not_found": not_found}
             return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -357,6 +366,15 @@ class PublisherViewSet(StaffViewSet):
 class PostbackConfigViewSet(StaffViewSet):
     queryset = PostbackConfig.objects.all()
     serializer_class = PostbackConfigSerializer
+
+    def perform_update(self, serializer):
+        # Enabling goes through the service, which also resets the failure count.
+        enabling = serializer.validated_data.get("enabled") and not serializer.instance.enabled
+        if enabling:
+            serializer.validated_data["enabled"] = False
+        config = serializer.save()
+        if enabling:
+            services.enable_config(config)
 
     @extend_schema(
         summary="Fire a test postback with sample values and return the attempt",

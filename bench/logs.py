@@ -210,7 +210,7 @@ def placeholders() -> dict:
 
     from django.utils import timezone
 
-    from logs.models import PostbackLog
+    from postbacks.models import PostbackLog
 
     newest = PostbackLog.objects.order_by("-id").values("id", "transaction_id").first()
     middle = PostbackLog.objects.filter(id=newest["id"] // 2).values("transaction_id").first()
@@ -348,7 +348,7 @@ def main() -> None:
     setup_django(bench_url)
     fill(args.rows)
 
-    from logs.models import PostbackLog
+    from postbacks.models import PostbackLog
 
     total = PostbackLog.objects.count()  # once, for the report; pages never count
     print(f"\n/logs/ server time over {args.runs} runs, {total:,} rows (target p50 < 50 ms)")

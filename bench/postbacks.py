@@ -224,9 +224,8 @@ def dispatch_run(receiver: ReceiverClient, healthy_expected: int, limit: float) 
 
 
 def clear_tables() -> None:
-    from logs.models import PostbackLog
     from offers.models import Advertiser, Click, Conversion, Offer, Publisher
-    from postbacks.models import Delivery, Dispatcher, PostbackConfig
+    from postbacks.models import Delivery, Dispatcher, PostbackConfig, PostbackLog
 
     models = (PostbackLog, Delivery, Conversion, Click, PostbackConfig, Publisher, Offer)
     for model in (*models, Advertiser, Dispatcher):

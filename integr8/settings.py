@@ -1,6 +1,9 @@
 """Integr8 settings: everything comes from environment variables (see README)."""
 
+import logging
 import os
+import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -28,9 +31,6 @@ def local_secret_key() -> str:
     """Without SECRET_KEY, a random key kept in .secret_key (never a published default)."""
     path = BASE_DIR / ".secret_key"
     if not path.exists():
-        import secrets
-        import tempfile
-
         with tempfile.NamedTemporaryFile("w", dir=BASE_DIR, delete=False) as draft:
             draft.write(secrets.token_urlsafe(50))
         try:
@@ -68,6 +68,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that reads the request, so the API's and /conversion/'s refusals are
+    # JSON; after SecurityMiddleware, so its headers are on them too.
+    "integr8.middleware.JsonRefusalsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,6 +79,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Longest query string answered, in bytes; longer is a 414 (JSON on the API and /conversion/).
+# bin/run-all lets gunicorn pass longer request lines so that this limit is the one that answers.
+MAX_QUERY_STRING = env_int("MAX_QUERY_STRING", 8192)
 
 ROOT_URLCONF = "integr8.urls"
 WSGI_APPLICATION = "integr8.wsgi.application"
@@ -126,6 +133,9 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 # PostgreSQL: commit clicks without waiting for the WAL flush (a PostgreSQL crash can lose
 # the last ~0.6 s of clicks, never corrupt anything). Conversions always wait for the disk.
 CLICK_SYNCHRONOUS_COMMIT = env_bool("CLICK_SYNCHRONOUS_COMMIT", False)
+# Entries in each process's click-path cache of offers, publishers and Click postback
+# configs (offers/lookups.py); the least recently used go first when it is full.
+CLICK_CACHE_SIZE = env_int("CLICK_CACHE_SIZE", 10_000)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -174,6 +184,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's three, with a JSON parser that refuses too deep or too large bodies.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -187,13 +203,15 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OfferStatusEnum": "offers.models.Status",
         "ConversionStatusEnum": "offers.models.ConversionStatus",
-        "LogStatusEnum": "logs.models.LogStatus",
+        "LogStatusEnum": "postbacks.models.LogStatus",
     },
-    # The enum hook is drf-spectacular's default; ours adds /api/v1/custom-postback/, a
-    # plain Django view the generator does not see.
+    # The enum hook is drf-spectacular's default; ours add /api/v1/custom-postback/, a
+    # plain Django view the generator does not see, the range of path IDs and the 4xx shape.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_custom_postback",
+        "api.schema.state_path_ids",
+        "api.schema.document_error_shape",
     ],
 }
 
@@ -221,9 +239,36 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "integr8@localhost")
 
+
+class QClusterLifecycle(logging.Filter):
+    """django-q2's lines about the cluster starting, running and stopping (its cluster.py),
+    not the INFO line per task it also writes ("Enqueued", "processing", "Processed");
+    anything at LOG_LEVEL or above passes too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.module == "cluster" or record.levelno >= logging.root.level
+
+
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "WARNING").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "filters": {"q_cluster_lifecycle": {"()": QClusterLifecycle}},
+    "formatters": {
+        "q": {"format": "%(asctime)s [Q] %(levelname)s %(message)s", "datefmt": "%H:%M:%S"}
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "q_console": {"class": "logging.StreamHandler", "formatter": "q"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # So that `make run` shows the worker start ("Q Cluster … running.") and stop.
+    "loggers": {
+        "django-q": {
+            "handlers": ["q_console"],
+            "level": "DEBUG" if LOG_LEVEL == "DEBUG" else "INFO",
+            "filters": ["q_cluster_lifecycle"],
+            "propagate": False,
+        }
+    },
 }

@@ -18,8 +18,7 @@ from django.db.models import Case, F, Func, QuerySet, TextField, Value, When
 from django.db.models.functions import NullIf
 from django.http import StreamingHttpResponse
 
-from logs.models import LogStatus
-from postbacks.models import PostbackType
+from postbacks.models import LogStatus, PostbackType
 
 # The §5 columns, in order: (PostbackLog field, header label).
 LOG_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -46,16 +45,6 @@ ROWS_PER_CHUNK = 1000  # rows per chunk of the HTTP response (csv.writer path)
 CHUNK_BYTES = 64 * 1024  # bytes per chunk of the HTTP response (COPY path)
 
 
-def neutralise(cell: str) -> str:
-    """Prefix a cell that a spreadsheet would run as a formula with a single quote.
-
-    The export applies the same rule in SQL (NeutralisedText); this is for other callers.
-    """
-    if cell and cell[0] in FORMULA_STARTS:
-        return "'" + cell
-    return cell
-
-
 def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -68,7 +57,8 @@ FORMULA_TEST = (
 
 
 class NeutralisedText(Func):
-    """SQL twin of neutralise(), evaluated by the database (PostgreSQL and SQLite)."""
+    """A cell that a spreadsheet would run as a formula gets a leading single quote;
+    evaluated by the database (PostgreSQL and SQLite)."""
 
     # Literal tab, CR and LF inside string literals are valid in both databases.
     template = (

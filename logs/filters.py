@@ -22,8 +22,7 @@ from django.db.models import QuerySet
 from django.utils.datastructures import MultiValueDict
 
 from integr8.times import to_utc
-from logs.models import LogStatus, PostbackLog
-from postbacks.models import PostbackType
+from postbacks.models import LogStatus, PostbackLog, PostbackType
 
 INT_MAX = 2**31 - 1
 BIGINT_MAX = 2**63 - 1
@@ -220,7 +219,7 @@ class PostbackLogFilterSet(django_filters.FilterSet):
     def __init__(self, data, queryset, only: set[str]):
         # Build only the filters the query string uses: each one costs form fields that
         # are deep-copied per request, and /logs/ must answer in milliseconds.
-        self.base_filters = {
+        self.base_filters: dict[str, django_filters.Filter] = {
             name: filter_ for name, filter_ in type(self).base_filters.items() if name in only
         }
         super().__init__(data, queryset=queryset)
@@ -239,7 +238,7 @@ PARAMETERS = frozenset(PostbackLogFilterSet.base_filters)
 
 
 def _as_multivalue(params: Mapping) -> MultiValueDict:
-    if hasattr(params, "getlist"):
+    if isinstance(params, MultiValueDict):  # e.g. a QueryDict
         return params
     return MultiValueDict(
         {

@@ -10,8 +10,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from logs.models import LogStatus
-from postbacks.models import PostbackType
+from postbacks.models import LogStatus, PostbackType
 
 STATUS_LABELS = dict(LogStatus.choices)
 TYPE_LABELS = dict(PostbackType.choices)

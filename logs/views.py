@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 
 from logs.export import LOG_COLUMNS, csv_response
 from logs.filters import BIGINT_MAX, COLUMNS, OPERATOR_SUFFIXES, active_filters, filter_logs
-from logs.models import LogStatus, PostbackLog
 from logs.table import render_rows
-from postbacks.models import PostbackType
+from postbacks.models import LogStatus, PostbackLog, PostbackType
+from postbacks.services import refire_delivery
 
 PAGE_SIZE = 50
 PAGE_PARAMETERS = ("before", "after")  # keyset cursors: ids, never offsets
@@ -151,8 +151,6 @@ def log_detail(request, pk: int):
 @staff_required
 @require_POST
 def log_refire(request, pk: int):
-    from postbacks.services import refire_delivery
-
     log = get_object_or_404(PostbackLog.objects.select_related("delivery__config"), pk=pk)
     if log.delivery is None:
         messages.error(

@@ -1,6 +1,19 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 
-from offers.models import Advertiser, ApiKey, Click, Conversion, Offer, OfferEvent, Publisher
+from offers.models import (
+    REJECTION_REASON_MAX_LENGTH,
+    Advertiser,
+    ApiKey,
+    Click,
+    Conversion,
+    Offer,
+    OfferEvent,
+    Publisher,
+)
+from postbacks import services
 
 
 class OfferEventInline(admin.TabularInline):
@@ -63,8 +76,24 @@ class ClickAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows whose state changes only through the services (the actions below)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        max_length=REJECTION_REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
 @admin.register(Conversion)
-class ConversionAdmin(admin.ModelAdmin):
+class ConversionAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "transaction_id",
@@ -79,3 +108,48 @@ class ConversionAdmin(admin.ModelAdmin):
     search_fields = ("transaction_id", "order_id")
     raw_id_fields = ("click", "offer", "publisher", "event")
     show_full_result_count = False
+    actions = ["refire_failed", "approve", "reject"]
+
+    @admin.action(description="Re-fire postbacks that have not succeeded")
+    def refire_failed(self, request, queryset):
+        queued = services.refire_conversions(queryset, only_failed=True)
+        self.message_user(request, f"Queued {queued} deliveries to fire again.", messages.SUCCESS)
+
+    @admin.action(description="Approve (pending conversions)")
+    def approve(self, request, queryset):
+        done, refused = 0, []
+        for conversion in queryset:
+            try:
+                services.approve_conversion(conversion)
+                done += 1
+            except services.TransitionError as problem:
+                refused.append(f"#{conversion.pk}: {problem}")
+        self._report(request, f"Approved {done} conversion(s).", refused)
+
+    @admin.action(description="Reject, with a reason…")
+    def reject(self, request, queryset):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Reject conversions",
+                "conversions": queryset,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/offers/conversion/reject.html", context)
+        done, refused = 0, []
+        for conversion in queryset:
+            try:
+                services.reject_conversion(conversion, form.cleaned_data["reason"])
+                done += 1
+            except services.TransitionError as problem:
+                refused.append(f"#{conversion.pk}: {problem}")
+        self._report(request, f"Rejected {done} conversion(s).", refused)
+        return None
+
+    def _report(self, request, done: str, refused: list[str]) -> None:
+        self.message_user(request, done, messages.SUCCESS)
+        if refused:
+            self.message_user(request, "Not changed: " + "; ".join(refused), messages.WARNING)

@@ -5,6 +5,7 @@ import ipaddress
 import secrets
 from functools import lru_cache
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connections, models
@@ -21,10 +22,6 @@ def validate_cidr_list(value) -> None:
             ipaddress.ip_network(str(cidr), strict=False)
         except ValueError:
             raise ValidationError(f"{cidr!r} is not an IP network (CIDR).") from None
-
-
-DEVICE_ID_FIELDS = ("google_aid", "ios_ifa", "ios_ifv", "os_id", "windows_aid", "user_id")
-SUB_FIELDS = ("sub1", "sub2", "sub3", "sub4", "sub5")
 
 
 class Status(models.TextChoices):
@@ -200,8 +197,6 @@ def _click_insert_sql(vendor: str, alias: str) -> str:
 def _execute_prepared(connection, sql: str, values: list) -> None:
     """Run sql through a server-side-binding cursor, so PostgreSQL prepares it once per
     connection (Django's cursors bind client-side and cannot prepare)."""
-    import psycopg
-
     connection.ensure_connection()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, values, prepare=True)
@@ -231,6 +226,9 @@ class Click(models.Model):
 
     def __str__(self) -> str:
         return self.transaction_id
+
+
+REJECTION_REASON_MAX_LENGTH = 1000  # sent to publishers as {rejection_reason}
 
 
 class ConversionStatus(models.TextChoices):
@@ -298,7 +296,3 @@ class Conversion(models.Model):
 
     def __str__(self) -> str:
         return f"Conversion #{self.pk} ({self.transaction_id})"
-
-    @property
-    def is_install(self) -> bool:
-        return self.click_id is None

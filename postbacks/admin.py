@@ -4,10 +4,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 
-from postbacks.attempts import build_request
+from postbacks.attempts import Unsendable, build_request
 from postbacks.context import sample_context
 from postbacks.models import Delivery, PostbackConfig, new_webhook_id
-from postbacks.services import rotate_secret, send_test
+from postbacks.services import enable_config, refire_delivery, rotate_secret, send_test
 
 
 @admin.register(PostbackConfig)
@@ -36,11 +36,12 @@ class PostbackConfigAdmin(admin.ModelAdmin):
     actions = ["rotate_signing_secret", "enable_configs", "send_test_action"]
 
     def save_model(self, request, obj, form, change):
-        # Re-enabling (e.g. after an auto-disable) starts the failure count afresh.
-        if change and "enabled" in form.changed_data and obj.enabled:
-            obj.consecutive_failures = 0
-            obj.disabled_reason = ""
+        reenabled = change and "enabled" in form.changed_data and obj.enabled
+        if reenabled:
+            obj.enabled = False  # the service does the enabling, with what goes with it
         super().save_model(request, obj, form, change)
+        if reenabled:
+            enable_config(obj)
 
     @admin.action(description="Rotate signing secret")
     def rotate_signing_secret(self, request, queryset):
@@ -55,8 +56,10 @@ class PostbackConfigAdmin(admin.ModelAdmin):
 
     @admin.action(description="Enable (resets the failure count)")
     def enable_configs(self, request, queryset):
-        count = queryset.update(enabled=True, consecutive_failures=0, disabled_reason="")
-        self.message_user(request, f"Enabled {count} config(s).", messages.SUCCESS)
+        configs = list(queryset)
+        for config in configs:
+            enable_config(config)
+        self.message_user(request, f"Enabled {len(configs)} config(s).", messages.SUCCESS)
 
     @admin.action(description="Send test")
     def send_test_action(self, request, queryset):
@@ -83,13 +86,17 @@ class PostbackConfigAdmin(admin.ModelAdmin):
         log = None
         if request.method == "POST":
             log = send_test(config)
-        preview = build_request(config, sample_context(config), new_webhook_id())
+        try:
+            preview, refusal = build_request(config, sample_context(config), new_webhook_id()), ""
+        except Unsendable as problem:
+            preview, refusal = None, str(problem)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": config,
             "title": f"Send test: {config.name}",
             "preview": preview,
+            "refusal": refusal,
             "log": log,
             "log_url": _log_url(log),
             "change_url": reverse("admin:postbacks_postbackconfig_change", args=[config.pk]),
@@ -108,6 +115,8 @@ def _log_url(log) -> str:
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
+    """Read-only: a delivery's state changes only through the services (Re-fire here)."""
+
     list_display = (
         "id",
         "config",
@@ -121,6 +130,22 @@ class DeliveryAdmin(admin.ModelAdmin):
     )
     list_filter = ("state", "postback_type")
     raw_id_fields = ("config", "click", "conversion")
-    readonly_fields = ("webhook_id", "in_flight", "locked_until", "created", "updated")
     search_fields = ("webhook_id",)
     show_full_result_count = False
+    actions = ["refire"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Re-fire (a new round of attempts, same webhook-id)")
+    def refire(self, request, queryset):
+        deliveries = list(queryset.select_related("config"))
+        reopened = sum(refire_delivery(delivery) for delivery in deliveries)
+        skipped = len(deliveries) - reopened
+        message = f"Re-fire queued for {reopened} deliveries."
+        if skipped:
+            message += f" {skipped} skipped: their config is disabled."
+        self.message_user(request, message, messages.SUCCESS if reopened else messages.WARNING)

@@ -1,9 +1,16 @@
-"""One attempt of a delivery: build the request, and record what came of it."""
+"""One attempt of a delivery: build the request, and record what came of it.
+
+Recording is fenced: a delivery's outcome is written only by the dispatcher that still
+holds its claim (`Delivery.claim_token`). A writer whose claim was taken over (its lease
+expired and another dispatcher claimed the row, or a service revoked it) logs its
+attempt and changes nothing else.
+"""
 
 import json
+import logging
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -12,25 +19,88 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from logs.models import LogStatus, PostbackLog
+from postbacks.addresses import template_target_problem
 from postbacks.context import click_context, conversion_context, with_timestamp
 from postbacks.macros import render
-from postbacks.models import ContentType, Delivery, DeliveryState, Method, PostbackConfig
+from postbacks.models import (
+    ContentType,
+    Delivery,
+    DeliveryState,
+    LogStatus,
+    Method,
+    PostbackConfig,
+    PostbackLog,
+    PostbackType,
+    Trigger,
+)
 from postbacks.retry import is_retryable, retry_delay
 from postbacks.transport import Outcome, OutgoingRequest, signature_headers
 
-CONTENT_TYPES = {
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPES: dict[str, str] = {
     ContentType.FORM: "application/x-www-form-urlencoded",
     ContentType.JSON: "application/json",
 }
 
 
+class Unsendable(Exception):
+    """The config's request can never be sent as it stands (e.g. a macro in the host)."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an attempt is about, as its log row names it."""
+
+    transaction_id: str
+    offer_id: int | None
+    publisher_id: int | None
+    event_id: int | None = None
+    conversion_id: int | None = None
+    click_id: int | None = None
+
+
 @dataclass
 class Attempt:
-    delivery: Delivery
+    """One request about to be sent, with everything its log row needs."""
+
+    config: PostbackConfig
+    postback_type: str
     request: OutgoingRequest
     number: int
     trigger: str
+    subject: Subject
+    webhook_id: str
+    delivery: Delivery | None = None  # None for a Send test
+    claim_token: str = ""
+
+    @property
+    def claimed_delivery(self) -> Delivery:
+        """The delivery of a dispatcher's attempt; only a Send test has none, and
+        Send tests are logged directly, never recorded or dispatched."""
+        assert self.delivery is not None, "a Send test has no delivery"
+        return self.delivery
+
+
+@dataclass(frozen=True)
+class Change:
+    """The delivery fields an outcome sets; deliveries with equal changes share an UPDATE."""
+
+    state: str
+    attempts: int
+    next_trigger: str
+    last_response_code: int
+    last_error: str
+    next_attempt_at: datetime | None = None  # only when another attempt follows
+    max_attempts: int | None = None  # only when a re-fire opens a new round
+
+
+@dataclass
+class Recorded:
+    """What record() wrote: deliveries that ended, and attempts whose claim was lost."""
+
+    ended: list[tuple[Attempt, str]] = field(default_factory=list)
+    lost: list[Attempt] = field(default_factory=list)
 
 
 def active_secrets(config: PostbackConfig) -> list[str]:
@@ -44,6 +114,10 @@ def active_secrets(config: PostbackConfig) -> list[str]:
 
 def build_request(config: PostbackConfig, context: dict, webhook_id: str) -> OutgoingRequest:
     """Render the config's templates with context and sign the result."""
+    problem = template_target_problem(config.url)
+    if problem:
+        # Saving refuses such templates; this catches configs stored before that rule.
+        raise Unsendable(problem)
     context = with_timestamp(context)
     url = render(config.url, context, "url")
     body, content_type = "", ""
@@ -80,33 +154,83 @@ def _default_body(config: PostbackConfig, context: dict) -> str:
 
 
 def delivery_context(delivery: Delivery) -> dict:
-    if delivery.conversion_id:
+    if delivery.conversion is not None:
         return conversion_context(delivery.conversion)
+    assert delivery.click is not None, "a delivery is queued for a conversion or a click"
     return click_context(delivery.click)
 
 
-def prepare(delivery: Delivery) -> Attempt:
+def delivery_subject(delivery: Delivery) -> Subject:
+    conversion = delivery.conversion
+    subject = conversion or delivery.click
+    assert subject is not None, "a delivery is queued for a conversion or a click"
+    is_event = delivery.postback_type == PostbackType.EVENT
+    return Subject(
+        transaction_id=subject.transaction_id,
+        offer_id=subject.offer_id,
+        publisher_id=subject.publisher_id,
+        event_id=conversion.event_id if is_event and conversion is not None else None,
+        conversion_id=delivery.conversion_id,
+        click_id=delivery.click_id,
+    )
+
+
+def prepare(delivery: Delivery, claim_token: str = "") -> Attempt:
+    """The next attempt of a claimed delivery; raises if its request cannot be built."""
     request = build_request(delivery.config, delivery_context(delivery), delivery.webhook_id)
-    return Attempt(delivery, request, delivery.attempts + 1, delivery.next_trigger)
+    return delivery_attempt(delivery, request, delivery_subject(delivery), claim_token)
+
+
+def delivery_attempt(
+    delivery: Delivery, request: OutgoingRequest, subject: Subject, claim_token: str
+) -> Attempt:
+    return Attempt(
+        config=delivery.config,
+        postback_type=delivery.postback_type,
+        request=request,
+        number=delivery.attempts + 1,
+        trigger=delivery.next_trigger,
+        subject=subject,
+        webhook_id=delivery.webhook_id,
+        delivery=delivery,
+        claim_token=claim_token,
+    )
+
+
+def sample_attempt(
+    config: PostbackConfig, context: dict, webhook_id: str, request: OutgoingRequest
+) -> Attempt:
+    """A Send test: logged under the config's own offer and event, never sample IDs that
+    another advertiser may own."""
+    return Attempt(
+        config=config,
+        postback_type=config.postback_type,
+        request=request,
+        number=1,
+        trigger=Trigger.TEST,
+        subject=Subject(
+            transaction_id=context["transaction_id"],
+            offer_id=config.offer_id,
+            publisher_id=config.publisher_id,
+            event_id=config.event_id,
+        ),
+        webhook_id=webhook_id,
+    )
 
 
 def log_row(attempt: Attempt, outcome: Outcome) -> PostbackLog:
-    delivery, config = attempt.delivery, attempt.delivery.config
-    subject = delivery.conversion or delivery.click
-    conversion = delivery.conversion
+    subject = attempt.subject
     return PostbackLog(
         created=timezone.now(),
         status=LogStatus.SUCCESS if outcome.ok else LogStatus.FAILED,
-        postback_name=config.name,
-        postback_type=delivery.postback_type,
+        postback_name=attempt.config.name,
+        postback_type=attempt.postback_type,
         offer_id=subject.offer_id,
         publisher_id=subject.publisher_id,
-        event_id=conversion.event_id
-        if conversion is not None and delivery.postback_type == "event"
-        else None,
+        event_id=subject.event_id,
         transaction_id=subject.transaction_id,
         response_code=outcome.response_code,
-        url=outcome.url if outcome.url else attempt.request.url,
+        url=outcome.url or attempt.request.url,
         error=outcome.error,
         server_response=outcome.server_response,
         method=attempt.request.method,
@@ -115,91 +239,131 @@ def log_row(attempt: Attempt, outcome: Outcome) -> PostbackLog:
         trigger=attempt.trigger,
         request_headers=attempt.request.headers,
         request_body=attempt.request.body,
-        webhook_id=delivery.webhook_id,
-        delivery=delivery,
-        config=config,
-        conversion=conversion,
-        click=delivery.click,
+        webhook_id=attempt.webhook_id,
+        delivery=attempt.delivery,
+        config=attempt.config,
+        conversion_id=subject.conversion_id,
+        click_id=subject.click_id,
     )
 
 
-def apply_outcome(attempt: Attempt, outcome: Outcome) -> str | None:
-    """Update the delivery row for this outcome; returns "success"/"failed" when it ends."""
+def outcome_change(attempt: Attempt, outcome: Outcome, refire_requested: bool) -> Change:
+    """The delivery's next state after this outcome.
+
+    A re-fire that arrived while the attempt was in flight gets a fresh round now,
+    whatever the outcome.
+    """
+    number = attempt.number
+    code, error = outcome.response_code, outcome.error
     delivery = attempt.delivery
+    assert delivery is not None
     now = timezone.now()
-    delivery.attempts = attempt.number
-    delivery.last_response_code = outcome.response_code
-    delivery.last_error = outcome.error
-    delivery.locked_until = now
-    delivery.in_flight = False
-    delivery.updated = now
-    delivery.next_trigger = "retry"
-    if outcome.ok:
-        delivery.state = DeliveryState.SUCCEEDED
-        return "success"
-    if (
-        is_retryable(outcome.response_code, outcome.permanent)
-        and delivery.attempts < delivery.max_attempts
-    ):
-        delivery.next_attempt_at = now + timedelta(
-            seconds=retry_delay(delivery.attempts, outcome.retry_after)
+    if refire_requested:
+        return Change(
+            DeliveryState.PENDING,
+            number,
+            Trigger.REFIRE,
+            code,
+            error,
+            next_attempt_at=now,
+            max_attempts=number + attempt.config.max_attempts,
         )
-        return None
-    delivery.state = DeliveryState.FAILED
-    return "failed"
+    if outcome.ok:
+        return Change(DeliveryState.SUCCEEDED, number, Trigger.RETRY, code, error)
+    if is_retryable(code, outcome.permanent) and number < delivery.max_attempts:
+        delay = timedelta(seconds=retry_delay(number, outcome.retry_after))
+        return Change(
+            DeliveryState.PENDING, number, Trigger.RETRY, code, error, next_attempt_at=now + delay
+        )
+    return Change(DeliveryState.FAILED, number, Trigger.RETRY, code, error)
 
 
-def record(results: list[tuple[Attempt, Outcome]]) -> None:
-    """Write the log rows and delivery states of finished attempts in one transaction."""
+def record(results: list[tuple[Attempt, Outcome]]) -> Recorded:
+    """Write the log rows of finished attempts and, where the claim still holds, the
+    deliveries' new state, in one transaction."""
+    recorded = Recorded()
     if not results:
-        return
-    endings = []
-    for attempt, outcome in results:
-        ending = apply_outcome(attempt, outcome)
-        if ending:
-            endings.append((attempt.delivery.config, ending))
+        return recorded
     with transaction.atomic():
         PostbackLog.objects.bulk_create([log_row(attempt, outcome) for attempt, outcome in results])
-        _write_deliveries([attempt.delivery for attempt, _ in results])
-        recovered = {
-            c.pk for c, ending in endings if ending == "success" and c.consecutive_failures
-        }
-        if recovered:
-            PostbackConfig.objects.filter(pk__in=recovered).update(consecutive_failures=0)
-        for config, ending in endings:
-            if ending == "failed":
-                _count_failure(config)
-
-
-def _write_deliveries(deliveries: list[Delivery]) -> None:
-    """One UPDATE per group of deliveries that end up alike (bulk_update's CASE per row and
-    field costs more than the requests themselves); retries differ by their jittered time."""
-    groups = defaultdict(list)
-    for delivery in deliveries:
-        key = (
-            delivery.state,
-            delivery.attempts,
-            delivery.next_attempt_at if delivery.state == DeliveryState.PENDING else None,
-            delivery.next_trigger,
-            delivery.last_response_code,
-            delivery.last_error,
+        held = _held_claims([attempt for attempt, _ in results])
+        changes = []
+        for attempt, outcome in results:
+            key = (attempt.claimed_delivery.pk, attempt.claim_token)
+            if key not in held:
+                recorded.lost.append(attempt)
+                continue
+            change = outcome_change(attempt, outcome, refire_requested=held[key])
+            changes.append((attempt, change))
+            if change.state in (DeliveryState.SUCCEEDED, DeliveryState.FAILED):
+                recorded.ended.append((attempt, change.state))
+        _write_deliveries(changes)
+        _count_endings(recorded.ended)
+    for attempt in recorded.lost:
+        logger.info(
+            "delivery %s: claim lost during attempt %s; logged the attempt only",
+            attempt.claimed_delivery.pk,
+            attempt.number,
         )
-        groups[key].append(delivery.pk)
+    return recorded
+
+
+def _held_claims(attempts: list[Attempt]) -> dict[tuple[int, str], bool]:
+    """(delivery id, claim token) -> refire_requested, for the claims that still hold.
+
+    The rows stay locked until the transaction ends, so a re-fire waits for this write
+    (PostgreSQL; SQLite's write lock serialises anyway) and then sees its outcome.
+    """
+    rows = (
+        Delivery.objects.select_for_update()
+        .filter(pk__in={attempt.claimed_delivery.pk for attempt in attempts})
+        .exclude(claim_token="")
+        .values_list("pk", "claim_token", "refire_requested")
+    )
+    return {(pk, token): refire for pk, token, refire in rows}
+
+
+def _write_deliveries(changes: list[tuple[Attempt, Change]]) -> None:
+    """One UPDATE per claim and alike outcome (bulk_update's CASE per row and field costs
+    more than the requests themselves); retries differ by their jittered time. The claim
+    token in the WHERE is the fence."""
+    groups = defaultdict(list)
+    for attempt, change in changes:
+        groups[(attempt.claim_token, change)].append(attempt.claimed_delivery.pk)
     now = timezone.now()
-    for (state, attempts, next_attempt_at, trigger, code, error), ids in groups.items():
+    for (token, change), ids in groups.items():
         values = {
-            "state": state,
-            "attempts": attempts,
-            "next_trigger": trigger,
-            "last_response_code": code,
-            "last_error": error,
+            "state": change.state,
+            "attempts": change.attempts,
+            "next_trigger": change.next_trigger,
+            "last_response_code": change.last_response_code,
+            "last_error": change.last_error,
             "locked_until": now,
             "in_flight": False,
+            "claim_token": "",
+            "refire_requested": False,
             "updated": now,
         }
-        if next_attempt_at is not None:
-            values["next_attempt_at"] = next_attempt_at
-        Delivery.objects.filter(pk__in=ids).update(**values)
+        if change.next_attempt_at is not None:
+            values["next_attempt_at"] = change.next_attempt_at
+        if change.max_attempts is not None:
+            values["max_attempts"] = change.max_attempts
+        Delivery.objects.filter(pk__in=ids, claim_token=token).update(**values)
+
+
+def _count_endings(ended: list[tuple[Attempt, str]]) -> None:
+    """A success resets its config's failure count; a failed delivery adds one, and the
+    config is disabled once the count reaches its limit."""
+    recovered = {
+        attempt.config.pk
+        for attempt, state in ended
+        if state == DeliveryState.SUCCEEDED and attempt.config.consecutive_failures
+    }
+    if recovered:
+        PostbackConfig.objects.filter(pk__in=recovered).update(consecutive_failures=0)
+    for attempt, state in ended:
+        if state == DeliveryState.FAILED:
+            _count_failure(attempt.config)
 
 
 def _count_failure(config: PostbackConfig) -> None:
@@ -209,12 +373,13 @@ def _count_failure(config: PostbackConfig) -> None:
     config.refresh_from_db(fields=["consecutive_failures", "enabled", "disable_after_failures"])
     limit = config.disable_after_failures
     if limit and config.enabled and config.consecutive_failures >= limit:
-        disable_config(
+        auto_disable(
             config, f"Disabled after {config.consecutive_failures} consecutive failed deliveries."
         )
 
 
-def disable_config(config: PostbackConfig, reason: str) -> None:
+def auto_disable(config: PostbackConfig, reason: str) -> None:
+    """Stop firing a config that keeps failing, and tell ops once the write commits."""
     config.enabled = False
     config.disabled_reason = f"{timezone.now():%Y-%m-%d %H:%M} UTC: {reason}"
     config.save(update_fields=["enabled", "disabled_reason", "updated"])
@@ -225,7 +390,7 @@ def _tell_ops(config: PostbackConfig, reason: str) -> None:
     subject = f"[Integr8] Postback {config.name!r} (#{config.pk}) was disabled"
     message = (
         f"{reason}\n\nPublisher: {config.publisher_id}\nURL template: {config.url}\n"
-        "Fix the endpoint, then re-enable the config in the admin."
+        "Fix the endpoint, then re-enable the config (admin, or the API: enabled=true)."
     )
     if settings.OPS_EMAIL:
         send_mail(subject, message, None, [settings.OPS_EMAIL], fail_silently=True)

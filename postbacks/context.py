@@ -4,18 +4,8 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from offers.models import DEVICE_ID_FIELDS, SUB_FIELDS, Click, Conversion
-
-INSTALL_MACROS = (
-    "s_publisher",
-    "s_campaign",
-    "s_site",
-    "s_adgroup",
-    "s_ad",
-    "cost",
-    "device_model",
-    "device_brand",
-)
+from offers.models import Click, Conversion
+from postbacks.macros import DEVICE_ID_FIELDS, INSTALL_MACROS, SUB_FIELDS
 
 
 def iso(moment: datetime | None) -> str:
@@ -71,7 +61,7 @@ def conversion_context(conversion: Conversion) -> dict:
     context.update(
         conversion_id=conversion.pk,
         event_id=conversion.event_id or "",
-        event_name=conversion.event.name if conversion.event_id else "",
+        event_name=conversion.event.name if conversion.event is not None else "",
         status=conversion.status,
         revenue=_money(conversion.revenue),
         payout=_money(conversion.payout),

@@ -19,18 +19,38 @@ import logging
 import os
 import socket
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.db.models import Min
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django_q.conf import Conf
+from django_q.tasks import async_task
 
-from postbacks.attempts import Attempt, prepare, record
-from postbacks.models import Delivery, DeliveryState, Dispatcher
+from offers.models import Click, Conversion
+from postbacks.attempts import (
+    Attempt,
+    Subject,
+    Unsendable,
+    delivery_attempt,
+    delivery_subject,
+    prepare,
+    record,
+)
+from postbacks.models import Delivery, DeliveryState, Dispatcher, PostbackType
 from postbacks.transport import Outcome, OutgoingRequest, new_session, send
 
 logger = logging.getLogger(__name__)
@@ -45,6 +65,17 @@ DATABASE_OUTAGE_SECONDS = 60
 # A config with a request open this long gets the slow share until it answers again.
 SLOW_AFTER_SECONDS = 1.0
 INTERRUPTED = "Interrupted: the worker stopped during this attempt"
+# The doorbell task, by its import path (django-q2 stores the name).
+DISPATCH_TASK = "postbacks.tasks.dispatch"
+DELIVERY_RELATIONS = (
+    "config",
+    "click__offer",
+    "conversion__offer",
+    "conversion__event",
+    "conversion__click__offer",
+)
+# The database is away (not a bad row): the run's blip handling deals with these.
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
 
 def dispatcher_alive() -> bool:
@@ -58,15 +89,11 @@ def wake_dispatcher(force: bool = False) -> None:
     """
     if not force and dispatcher_alive():
         return
-    from django_q.tasks import async_task
-
-    async_task("postbacks.tasks.dispatch", task_name="postbacks.dispatch", q_options={})
+    async_task(DISPATCH_TASK, task_name=DISPATCH_TASK, q_options={})
 
 
 def wake_at_worker_start(**kwargs) -> None:
     """django-q2 post_spawn: a (re)started worker rings for what a dead one left behind."""
-    from django_q.conf import Conf
-
     if Conf.SYNC:  # sync mode "spawns" a worker for every task: nothing to recover
         return
     try:
@@ -101,7 +128,17 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
-def claim(limit: int, per_config: dict[int, int] | None = None) -> list[Delivery]:
+@dataclass
+class Claim:
+    """Deliveries leased to one dispatcher under one token, and the due rows it could not
+    load (recorded as failed, so that one bad row cannot stall the rest)."""
+
+    token: str
+    deliveries: list[Delivery] = field(default_factory=list)
+    broken: list[tuple[Attempt, Outcome]] = field(default_factory=list)
+
+
+def claim(limit: int, per_config: dict[int, int] | None = None) -> Claim:
     """Lease up to `limit` due deliveries to this dispatcher.
 
     per_config maps config id -> requests this dispatcher still may start for it; configs
@@ -110,6 +147,7 @@ def claim(limit: int, per_config: dict[int, int] | None = None) -> list[Delivery
     per_config = per_config or {}
     cap = settings.POSTBACK_PER_CONFIG_CONCURRENCY
     now = timezone.now()
+    result = Claim(token=uuid.uuid4().hex)
     with transaction.atomic():
         # Lock the due rows alone first (an index scan in due order), then load what the
         # requests need: joining before the LIMIT would join and sort every due row.
@@ -120,17 +158,7 @@ def claim(limit: int, per_config: dict[int, int] | None = None) -> list[Delivery
             .select_for_update(skip_locked=True)
             .values_list("id", flat=True)[:limit]
         )
-        rows = list(
-            Delivery.objects.filter(pk__in=ids)
-            .order_by("next_attempt_at")
-            .select_related(
-                "config",
-                "click__offer",
-                "conversion__offer",
-                "conversion__event",
-                "conversion__click__offer",
-            )
-        )
+        rows, unloadable = load_deliveries(ids)
         taken, cancelled, room = [], [], dict(per_config)
         for delivery in rows:
             if not delivery.config.enabled:
@@ -142,6 +170,7 @@ def claim(limit: int, per_config: dict[int, int] | None = None) -> list[Delivery
             Delivery.objects.filter(pk__in=cancelled).update(
                 state=DeliveryState.CANCELLED,
                 in_flight=False,
+                claim_token="",
                 last_error="Cancelled: the postback config is disabled",
                 updated=now,
             )
@@ -149,25 +178,94 @@ def claim(limit: int, per_config: dict[int, int] | None = None) -> list[Delivery
             longest = max(delivery.config.timeout_seconds for delivery in taken)
             lease = now + timedelta(seconds=longest + settings.POSTBACK_LEASE_MARGIN)
             Delivery.objects.filter(pk__in=[d.pk for d in taken]).update(
-                locked_until=lease, in_flight=True
+                locked_until=lease, in_flight=True, claim_token=result.token
             )
-    return taken
+            # A re-fire that came before this claim is served by it; one that comes
+            # later (refire_requested set again) gets another round after it. An
+            # interrupted attempt keeps the flag: its retry is that re-fire.
+            fresh = [d.pk for d in taken if not d.in_flight]
+            Delivery.objects.filter(pk__in=fresh).update(refire_requested=False)
+        if unloadable:
+            Delivery.objects.filter(pk__in=list(unloadable)).update(claim_token=result.token)
+    result.deliveries = taken
+    result.broken = [unloaded(pk, exc, result.token) for pk, exc in unloadable.items()]
+    return result
 
 
-def unbuildable(delivery: Delivery, exc: Exception) -> tuple[Attempt, Outcome]:
+def load_deliveries(ids: list[int]) -> tuple[list[Delivery], dict[int, Exception]]:
+    """The deliveries with what their requests need; rows that fail to load (a value the
+    database holds but Python cannot read) are returned apart with their exception."""
+    query = Delivery.objects.select_related(*DELIVERY_RELATIONS).order_by("next_attempt_at")
+    try:
+        with transaction.atomic():  # a savepoint: a failed read leaves the claim usable
+            return list(query.filter(pk__in=ids)), {}
+    except CONNECTION_ERRORS:
+        raise
+    except Exception:
+        logger.warning("cannot load a batch of deliveries; loading them one by one")
+    rows: list[Delivery] = []
+    broken: dict[int, Exception] = {}
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                rows.extend(query.filter(pk=pk))
+        except CONNECTION_ERRORS:
+            raise
+        except Exception as exc:
+            logger.exception("cannot load delivery %s", pk)
+            broken[pk] = exc
+    return rows, broken
+
+
+def unloaded(pk: int, exc: Exception, token: str) -> tuple[Attempt, Outcome]:
+    """The failed attempt of a delivery whose click or conversion cannot be read."""
+    delivery = Delivery.objects.select_related("config").get(pk=pk)
+    subject = stored_subject(delivery)
     request = OutgoingRequest(method=delivery.config.method, url=delivery.config.url)
-    attempt = Attempt(delivery, request, delivery.attempts + 1, delivery.next_trigger)
-    error = f"Could not build the request: {exc}"
+    error = (
+        f"Could not load the {'conversion' if delivery.conversion_id else 'click'} "
+        f"({type(exc).__name__}: {exc}); correct the stored row, then re-fire"
+    )
+    attempt = delivery_attempt(delivery, request, subject, token)
+    return attempt, Outcome(url=request.url, error=error[:1000], permanent=True)
+
+
+def stored_subject(delivery: Delivery) -> Subject:
+    """The log row's IDs, read column by column so that an unreadable value elsewhere in
+    the row does not matter."""
+    model, pk = (
+        (Conversion, delivery.conversion_id)
+        if delivery.conversion_id
+        else (Click, delivery.click_id)
+    )
+    names = ["transaction_id", "offer_id", "publisher_id"]
+    if model is Conversion and delivery.postback_type == PostbackType.EVENT:
+        names.append("event_id")
+    values = model.objects.filter(pk=pk).values(*names).first() or {}
+    return Subject(
+        transaction_id=values.get("transaction_id", ""),
+        offer_id=values.get("offer_id"),
+        publisher_id=values.get("publisher_id"),
+        event_id=values.get("event_id"),
+        conversion_id=delivery.conversion_id,
+        click_id=delivery.click_id,
+    )
+
+
+def unbuildable(delivery: Delivery, exc: Exception, token: str) -> tuple[Attempt, Outcome]:
+    request = OutgoingRequest(method=delivery.config.method, url=delivery.config.url)
+    attempt = delivery_attempt(delivery, request, delivery_subject(delivery), token)
+    error = str(exc) if isinstance(exc, Unsendable) else f"Could not build the request: {exc}"
     return attempt, Outcome(url=request.url, error=error, permanent=True)
 
 
-def interrupted(delivery: Delivery) -> tuple[Attempt, Outcome]:
+def interrupted(delivery: Delivery, token: str) -> tuple[Attempt, Outcome]:
     """The attempt a dead worker never finished: logged as failed with code 0, retried."""
     try:
-        attempt = prepare(delivery)  # for the URL it was sent to
+        attempt = prepare(delivery, token)  # for the URL it was sent to
     except Exception:
         request = OutgoingRequest(method=delivery.config.method, url=delivery.config.url)
-        attempt = Attempt(delivery, request, delivery.attempts + 1, delivery.next_trigger)
+        attempt = delivery_attempt(delivery, request, delivery_subject(delivery), token)
     return attempt, Outcome(url=attempt.request.url, error=INTERRUPTED)
 
 
@@ -195,21 +293,21 @@ class Run:
         self.unrecorded = []
         self.sent_at = {}
         self.started = time.monotonic()
-        self.me = None
+        self.me_id = 0  # our Dispatcher row while registered (0: none)
 
     def register(self) -> bool:
         forget_dead_dispatchers()
         alive = Dispatcher.objects.filter(heartbeat__gte=timezone.now() - HEARTBEAT_STALE)
         if alive.count() >= settings.POSTBACK_DISPATCHERS:
             return False
-        self.me = Dispatcher.objects.create(host=socket.gethostname(), pid=os.getpid())
+        self.me_id = Dispatcher.objects.create(host=socket.gethostname(), pid=os.getpid()).pk
         return True
 
     def heartbeat(self) -> None:
-        Dispatcher.objects.filter(pk=self.me.pk).update(heartbeat=timezone.now())
+        Dispatcher.objects.filter(pk=self.me_id).update(heartbeat=timezone.now())
 
     def unregister(self) -> None:
-        Dispatcher.objects.filter(pk=self.me.pk).delete()
+        Dispatcher.objects.filter(pk=self.me_id).delete()
 
     def config_room(self) -> dict[int, int]:
         """Requests each config may still start; slow configs get a quarter of the share."""
@@ -231,32 +329,32 @@ class Run:
     def note_speed(self, attempt: Attempt, outcome: Outcome) -> None:
         """A config whose last attempt got no answer (timeout, refused) counts as slow."""
         if outcome.response_code == 0 and not outcome.permanent:
-            self.slow.add(attempt.delivery.config_id)
+            self.slow.add(attempt.claimed_delivery.config_id)
         else:
-            self.slow.discard(attempt.delivery.config_id)
+            self.slow.discard(attempt.claimed_delivery.config_id)
 
     def fill(self) -> int:
         room = self.concurrency - len(self.in_flight)
         # Claim in batches: a claim is a write transaction, not worth it for one slot.
         if room <= 0 or (self.in_flight and room < max(1, self.concurrency // 4)):
             return 0
-        deliveries = claim(room, self.config_room())
-        unsent = []
-        for delivery in deliveries:
+        claimed = claim(room, self.config_room())
+        unsent = list(claimed.broken)
+        for delivery in claimed.deliveries:
             if delivery.in_flight:
-                unsent.append(interrupted(delivery))
+                unsent.append(interrupted(delivery, claimed.token))
                 continue
             try:
-                attempt = prepare(delivery)
+                attempt = prepare(delivery, claimed.token)
             except Exception as exc:
                 logger.exception("cannot build postback for delivery %s", delivery.pk)
-                unsent.append(unbuildable(delivery, exc))
+                unsent.append(unbuildable(delivery, exc, claimed.token))
                 continue
             future = self.pool.submit(send, attempt.request, self.session)
             self.in_flight[future] = attempt
             self.sent_at[future] = time.monotonic()
         record(unsent)
-        return len(deliveries)
+        return len(claimed.deliveries) + len(claimed.broken)
 
     def drain(self, timeout: float) -> None:
         if not self.in_flight:
@@ -339,7 +437,7 @@ def run_dispatcher() -> None:
         if run.in_flight or run.unrecorded:
             results = [(attempt, future.result()) for future, attempt in run.in_flight.items()]
             record(run.unrecorded + results)
-        Dispatcher.objects.filter(pk=run.me.pk).delete()
+        run.unregister()
         run.close()
         close_old_connections()
     if run.expired() and Delivery.objects.due().exists():

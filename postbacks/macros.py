@@ -7,17 +7,29 @@ in form bodies. A missing value renders empty; an unknown macro is refused on sa
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import quote, quote_plus
 
 from django.core.exceptions import ValidationError
 
+SUB_FIELDS = ("sub1", "sub2", "sub3", "sub4", "sub5")
+DEVICE_ID_FIELDS = ("google_aid", "ios_ifa", "ios_ifv", "os_id", "windows_aid", "user_id")
+# Installs reported through the custom postback API.
+INSTALL_MACROS = (
+    "s_publisher",
+    "s_campaign",
+    "s_site",
+    "s_adgroup",
+    "s_ad",
+    "cost",
+    "device_model",
+    "device_brand",
+)
+ALIASES = {"click_id": "transaction_id", "campaign_id": "offer_id"}
 MACROS = frozenset(
     {
         "transaction_id",
-        "click_id",
         "offer_id",
-        "campaign_id",
         "offer_name",
         "advertiser_id",
         "publisher_id",
@@ -28,17 +40,6 @@ MACROS = frozenset(
         "revenue",
         "payout",
         "currency",
-        "sub1",
-        "sub2",
-        "sub3",
-        "sub4",
-        "sub5",
-        "google_aid",
-        "ios_ifa",
-        "ios_ifv",
-        "os_id",
-        "windows_aid",
-        "user_id",
         "device_id",
         "country",
         "ip",
@@ -46,18 +47,12 @@ MACROS = frozenset(
         "conversion_time",
         "timestamp",
         "rejection_reason",
-        # Installs reported through the custom postback API.
-        "s_publisher",
-        "s_campaign",
-        "s_site",
-        "s_adgroup",
-        "s_ad",
-        "cost",
-        "device_model",
-        "device_brand",
+        *SUB_FIELDS,
+        *DEVICE_ID_FIELDS,
+        *INSTALL_MACROS,
+        *ALIASES,
     }
 )
-ALIASES = {"click_id": "transaction_id", "campaign_id": "offer_id"}
 MACRO_PATTERN = re.compile(r"\{([A-Za-z0-9_]+)\}")
 
 
@@ -88,7 +83,12 @@ def _json_encode(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)[1:-1]  # the string's inside, quotes stripped
 
 
-ENCODERS = {"url": _url_encode, "json": _json_encode, "form": quote_plus, "raw": str}
+ENCODERS: dict[str, Callable[[str], str]] = {
+    "url": _url_encode,
+    "json": _json_encode,
+    "form": quote_plus,
+    "raw": str,
+}
 
 
 def render(template: str, context: Mapping[str, object], encoding: str = "url") -> str:

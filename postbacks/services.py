@@ -7,11 +7,26 @@ them; the doorbell rings only after that transaction commits.
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from offers.models import Click, Conversion, ConversionStatus
-from postbacks.models import Delivery, DeliveryState, PostbackConfig, PostbackType
+from postbacks.attempts import Unsendable, build_request, log_row, sample_attempt
+from postbacks.context import sample_context
+from postbacks.dispatch import wake_dispatcher
+from postbacks.models import (
+    Delivery,
+    DeliveryState,
+    PostbackConfig,
+    PostbackLog,
+    PostbackType,
+    Trigger,
+    new_secret,
+    new_webhook_id,
+)
+from postbacks.transport import Outcome, OutgoingRequest, new_session, send
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +43,6 @@ def ring_doorbell() -> None:
 def _ring() -> None:
     # The deliveries are committed: a broker that is down must not turn the caller's
     # answer into an error. The periodic sweep (and the next worker start) rings again.
-    from postbacks.dispatch import wake_dispatcher
-
     try:
         wake_dispatcher()
     except Exception:
@@ -96,40 +109,60 @@ def queue_conversion_postbacks(conversion: Conversion, skip_configs=None) -> lis
 
 
 def refire_conversion(conversion: Conversion, only_failed: bool = True) -> int:
-    """Fire a conversion's postbacks again; returns how many deliveries are queued.
+    """Fire a conversion's postbacks again; returns how many deliveries are queued."""
+    return refire_conversions(Conversion.objects.filter(pk=conversion.pk), only_failed)
+
+
+def refire_conversions(conversions: QuerySet[Conversion], only_failed: bool = True) -> int:
+    """Fire these conversions' postbacks again; returns how many deliveries are queued.
 
     With only_failed, deliveries that already succeeded are left alone. Deliveries still
-    waiting for their next attempt are brought forward. Matching configs that have no
-    delivery yet (added after the conversion) get one.
+    waiting for their next attempt are brought forward; one in flight gets one more round
+    after its current attempt. Matching configs that have no delivery yet (added after
+    the conversion) get one. Rejected conversions fire nothing.
     """
-    if conversion.status == ConversionStatus.REJECTED:
-        return 0
-    conversion_type = _conversion_type(conversion)
-    existing = Delivery.objects.filter(conversion=conversion, postback_type=conversion_type)
+    conversions = conversions.exclude(status=ConversionStatus.REJECTED)
+    deliveries = Delivery.objects.filter(
+        conversion__in=conversions.values("pk"), config__enabled=True
+    ).exclude(postback_type=PostbackType.REJECTION)
     if only_failed:
-        existing = existing.exclude(state=DeliveryState.SUCCEEDED)
-    now = timezone.now()
+        deliveries = deliveries.exclude(state=DeliveryState.SUCCEEDED)
     with transaction.atomic():
-        queued = _reopen(existing.filter(config__enabled=True), now)
-        known = Delivery.objects.filter(conversion=conversion).values("config_id")
-        missing = queue_conversion_postbacks(conversion, skip_configs=known)
+        queued = _reopen(deliveries)
+        for conversion in conversions.select_related("event"):
+            known = Delivery.objects.filter(conversion=conversion).values("config_id")
+            queued += len(queue_conversion_postbacks(conversion, skip_configs=known))
     if queued:
         ring_doorbell()
-    return queued + len(missing)
+    return queued
 
 
-def _reopen(deliveries, now) -> int:
-    reopened = 0
-    for delivery in deliveries.select_related("config"):
-        delivery.state = DeliveryState.PENDING
-        delivery.max_attempts = delivery.attempts + delivery.config.max_attempts
-        delivery.next_attempt_at = now
-        delivery.next_trigger = "refire"
-        delivery.save(
-            update_fields=["state", "max_attempts", "next_attempt_at", "next_trigger", "updated"]
-        )
-        reopened += 1
-    return reopened
+def refire_delivery(delivery: Delivery) -> bool:
+    """Re-fire one delivery (from the log detail page); False if its config is disabled."""
+    with transaction.atomic():
+        reopened = _reopen(Delivery.objects.filter(pk=delivery.pk, config__enabled=True))
+    if reopened:
+        ring_doorbell()
+    return bool(reopened)
+
+
+def _reopen(deliveries: QuerySet[Delivery]) -> int:
+    """One UPDATE: a new round of the config's max attempts, due now, trigger refire.
+
+    refire_requested tells a dispatcher that holds one of them in flight to open that
+    round after its current attempt, instead of writing the attempt's outcome over it.
+    """
+    budget = Subquery(
+        PostbackConfig.objects.filter(pk=OuterRef("config_id")).values("max_attempts")[:1]
+    )
+    return deliveries.update(
+        state=DeliveryState.PENDING,
+        max_attempts=F("attempts") + budget,
+        next_attempt_at=timezone.now(),
+        next_trigger=Trigger.REFIRE,
+        refire_requested=True,
+        updated=timezone.now(),
+    )
 
 
 def reject_conversion(conversion: Conversion, reason: str) -> list[Delivery]:
@@ -140,10 +173,16 @@ def reject_conversion(conversion: Conversion, reason: str) -> list[Delivery]:
         conversion.status = ConversionStatus.REJECTED
         conversion.rejection_reason = reason
         conversion.save(update_fields=["status", "rejection_reason", "updated"])
+        # Revoking the claim (claim_token) fences off a dispatcher with one of them in
+        # flight: it logs its attempt and leaves the delivery cancelled.
         Delivery.objects.filter(
             conversion=conversion, state=DeliveryState.PENDING, attempts=0
         ).exclude(postback_type=PostbackType.REJECTION).update(
-            state=DeliveryState.CANCELLED, last_error="Cancelled: conversion rejected"
+            state=DeliveryState.CANCELLED,
+            in_flight=False,
+            claim_token="",
+            last_error="Cancelled: conversion rejected",
+            updated=timezone.now(),
         )
         if conversion.publisher_id is None:
             return []
@@ -166,15 +205,13 @@ def approve_conversion(conversion: Conversion) -> list[Delivery]:
         return queue_conversion_postbacks(conversion, skip_configs=known)
 
 
-def refire_delivery(delivery: Delivery) -> bool:
-    """Re-fire one delivery (from the log detail page); False if its config is disabled."""
-    if not delivery.config.enabled:
-        return False
-    with transaction.atomic():
-        reopened = _reopen(Delivery.objects.filter(pk=delivery.pk), timezone.now())
-    if reopened:
-        ring_doorbell()
-    return bool(reopened)
+def enable_config(config: PostbackConfig) -> None:
+    """Enable a config (e.g. after an auto-disable) with its failure count started afresh;
+    its cancelled deliveries stay cancelled until re-fired."""
+    config.enabled = True
+    config.consecutive_failures = 0
+    config.disabled_reason = ""
+    config.save(update_fields=["enabled", "consecutive_failures", "disabled_reason", "updated"])
 
 
 def rotate_secret(config: PostbackConfig) -> str:
@@ -183,10 +220,6 @@ def rotate_secret(config: PostbackConfig) -> str:
     Requests then carry both signatures (space-separated), so a publisher can switch its
     verifier at any time within POSTBACK_SECRET_GRACE_HOURS.
     """
-    from django.conf import settings
-
-    from postbacks.models import new_secret
-
     if config.secret:
         config.previous_secret = config.secret
         config.previous_secret_expires = timezone.now() + timedelta(
@@ -197,40 +230,20 @@ def rotate_secret(config: PostbackConfig) -> str:
     return config.secret
 
 
-def send_test(config: PostbackConfig):
+def send_test(config: PostbackConfig) -> PostbackLog:
     """Fire the config once now with sample values; returns the logged attempt.
 
     Runs in the caller's process on purpose: ops wait for the answer of a test.
     """
-    from logs.models import LogStatus, PostbackLog, Trigger
-    from postbacks.attempts import build_request
-    from postbacks.context import sample_context
-    from postbacks.models import new_webhook_id
-    from postbacks.transport import new_session, send
-
-    context = sample_context(config)
-    request = build_request(config, context, new_webhook_id())
-    with new_session(1) as session:
-        outcome = send(request, session)
-    return PostbackLog.objects.create(
-        status=LogStatus.SUCCESS if outcome.ok else LogStatus.FAILED,
-        postback_name=config.name,
-        postback_type=config.postback_type,
-        # The config's own offer and event, never sample IDs that another advertiser owns.
-        offer_id=config.offer_id,
-        publisher_id=config.publisher_id,
-        event_id=config.event_id,
-        transaction_id=context["transaction_id"],
-        response_code=outcome.response_code,
-        url=outcome.url or request.url,
-        error=outcome.error,
-        server_response=outcome.server_response,
-        method=request.method,
-        attempt=1,
-        duration_ms=outcome.duration_ms,
-        trigger=Trigger.TEST,
-        request_headers=request.headers,
-        request_body=request.body,
-        webhook_id=request.headers.get("webhook-id", ""),
-        config=config,
-    )
+    context, webhook_id = sample_context(config), new_webhook_id()
+    try:
+        request = build_request(config, context, webhook_id)
+    except Unsendable as problem:  # refused before sending, as the dispatcher would
+        request = OutgoingRequest(method=config.method, url=config.url)
+        outcome = Outcome(url=config.url, error=str(problem), permanent=True)
+    else:
+        with new_session(1) as session:
+            outcome = send(request, session)
+    log = log_row(sample_attempt(config, context, webhook_id, request), outcome)
+    log.save()
+    return log

@@ -1,7 +1,12 @@
 """django-q2 entry points. Tasks take no state: the database holds it."""
 
+from django.conf import settings
+from django_q.models import Schedule
+
 from postbacks.dispatch import forget_dead_dispatchers, run_dispatcher, wake_dispatcher
 from postbacks.models import Delivery
+
+SWEEP_TASK = "postbacks.tasks.sweep"
 
 
 def dispatch() -> None:
@@ -15,3 +20,16 @@ def sweep() -> int:
         forget_dead_dispatchers()  # a killed dispatcher must not keep the bell quiet
         wake_dispatcher()
     return due
+
+
+def ensure_sweep_schedule(**kwargs) -> None:
+    """post_migrate: the periodic sweep that re-rings the doorbell for due deliveries."""
+    Schedule.objects.update_or_create(
+        name="postbacks.sweep",
+        defaults={
+            "func": SWEEP_TASK,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": settings.POSTBACK_SWEEP_MINUTES,
+            "repeats": -1,
+        },
+    )

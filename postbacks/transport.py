@@ -12,6 +12,7 @@ import hmac
 import socket
 import time
 from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -23,8 +24,9 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from postbacks.addresses import blocked_reason
 
 MAX_REDIRECTS = 3
+# Server responses are kept up to this size, everywhere (log, UI, CSV, API).
 RESPONSE_LIMIT = 64 * 1024
-TRUNCATION_MARKER = "\n…[truncated at 64 KiB]"
+TRUNCATION_MARKER = f"\n…[truncated at {RESPONSE_LIMIT // 1024} KiB]"
 USER_AGENT = "Integr8-Postback/1.0"
 
 
@@ -44,7 +46,9 @@ def _guarded_socket(host: str, port: int, timeout, source_address=None, socket_o
     refusal = None
     last_error = None
     for family, socktype, proto, _canon, sockaddr in infos:
-        reason = blocked_reason(sockaddr[0].split("%")[0])
+        address = sockaddr[0]
+        assert isinstance(address, str)  # an IPv4 or IPv6 sockaddr starts with the address
+        reason = blocked_reason(address.split("%")[0])
         if reason:
             refusal = refusal or reason
             continue
@@ -93,7 +97,6 @@ class GuardedAdapter(HTTPAdapter):
             "http": GuardedHTTPConnectionPool,
             "https": GuardedHTTPSConnectionPool,
         }
-        self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
 
 
 def new_session(pool_size: int | None = None) -> requests.Session:
@@ -245,8 +248,6 @@ def _parse_retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
-    from email.utils import parsedate_to_datetime
-
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -289,8 +290,9 @@ def describe_exception(exc: BaseException, timeout: float) -> tuple[str, bool]:
 
 
 def _exception_chain(exc: BaseException) -> list[BaseException]:
-    chain, seen = [], set()
-    stack = [exc]
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
     while stack:
         item = stack.pop()
         if item is None or id(item) in seen:

@@ -282,7 +282,7 @@ def test_send_test_returns_the_attempt(api, staff_key, make_config, httpserver):
     assert body["url"].startswith(httpserver.url_for("/test") + "?t=")
     assert body["method"] == "GET" and body["error"] == ""
     assert len(httpserver.log) == 1
-    from logs.models import PostbackLog
+    from postbacks.models import PostbackLog
 
     assert PostbackLog.objects.get(pk=body["log_id"]).trigger == "test"
 

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from logs.models import PostbackLog
+from postbacks.models import PostbackLog
 from tests.api.conftest import errors
 
 pytestmark = pytest.mark.django_db

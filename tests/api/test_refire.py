@@ -4,9 +4,8 @@ import pytest
 from werkzeug import Response
 
 from api.models import IdempotencyRecord
-from logs.models import PostbackLog
 from offers.models import Click, Conversion
-from postbacks.models import Delivery
+from postbacks.models import Delivery, PostbackLog
 from tests.api.conftest import errors
 from tests.conftest import convert
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from logs.models import PostbackLog
 from offers.models import Conversion
+from postbacks.models import PostbackLog
 from tests.api.conftest import errors
 from tests.conftest import convert
 

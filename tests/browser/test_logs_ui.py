@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.utils import timezone
 
-from logs.models import PostbackLog
+from postbacks.models import PostbackLog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

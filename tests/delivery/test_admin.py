@@ -3,8 +3,7 @@
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from logs.models import PostbackLog
-from postbacks.models import PostbackConfig, new_secret
+from postbacks.models import PostbackConfig, PostbackLog, new_secret
 from tests.delivery.receiver import Answer
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,10 +11,9 @@ from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
-from logs.models import PostbackLog
 from offers.models import Click
 from postbacks.dispatch import claim, run_dispatcher
-from postbacks.models import Delivery, Dispatcher
+from postbacks.models import Delivery, Dispatcher, PostbackLog
 from postbacks.services import queue_click_postbacks
 from tests.delivery.conftest import fire_due_now
 from tests.delivery.receiver import Answer
@@ -39,7 +38,7 @@ def test_an_expired_lease_is_logged_as_interrupted_and_retried(
     quiet = quiet_doorbell()
     click_deliveries(offer, publisher, 1)
     quiet.delete()
-    assert len(claim(10)) == 1  # a worker claims it, then dies before recording
+    assert len(claim(10).deliveries) == 1  # a worker claims it, then dies before recording
     Delivery.objects.update(locked_until=timezone.now() - timedelta(seconds=1))
 
     run_dispatcher()
@@ -74,9 +73,9 @@ def test_a_leased_delivery_is_not_claimed_twice(offer, publisher, make_config, r
     click_deliveries(offer, publisher, 3)
     quiet.delete()
 
-    assert len(claim(2)) == 2
-    assert len(claim(10)) == 1
-    assert claim(10) == []
+    assert len(claim(2).deliveries) == 2
+    assert len(claim(10).deliveries) == 1
+    assert claim(10).deliveries == []
 
 
 def test_rows_of_dead_dispatchers_on_this_host_are_forgotten(

@@ -6,9 +6,8 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from logs.models import PostbackLog
 from offers.models import Conversion
-from postbacks.models import Delivery, PostbackConfig
+from postbacks.models import Delivery, PostbackConfig, PostbackLog
 from postbacks.services import approve_conversion
 from tests.conftest import convert
 from tests.delivery.conftest import fire_due_now

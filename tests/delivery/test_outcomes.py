@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from logs.models import PostbackLog
+from postbacks.models import PostbackLog
 from postbacks.transport import RESPONSE_LIMIT, TRUNCATION_MARKER
 from tests.conftest import convert
 from tests.delivery.receiver import Answer

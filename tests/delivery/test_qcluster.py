@@ -10,9 +10,8 @@ from collections import Counter
 
 import pytest
 
-from logs.models import PostbackLog
 from offers.models import Click
-from postbacks.models import Delivery, new_secret
+from postbacks.models import Delivery, PostbackLog, new_secret
 from tests.conftest import convert
 from tests.delivery.receiver import Answer
 

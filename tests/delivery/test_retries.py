@@ -4,8 +4,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from logs.models import PostbackLog
-from postbacks.models import Delivery
+from postbacks.models import Delivery, PostbackLog
 from postbacks.retry import SCHEDULE_SECONDS, is_retryable, retry_delay
 from tests.conftest import convert
 from tests.delivery.conftest import fire_due_now

@@ -4,9 +4,8 @@ from urllib.parse import quote
 
 import pytest
 
-from logs.models import PostbackLog
 from offers.models import Conversion
-from postbacks.models import Delivery
+from postbacks.models import Delivery, PostbackLog
 from tests.installs.conftest import IDFA, minimal, send
 
 # Committed transactions, so deliveries are dispatched after commit as in production.

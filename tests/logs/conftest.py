@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from logs.models import PostbackLog
+from postbacks.models import PostbackLog
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import pytest
 
-from logs.models import PostbackLog
+from postbacks.models import PostbackLog
 from tests.conftest import convert
 
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from logs.export import HEADER, LOG_COLUMNS, csv_response, neutralise
-from logs.models import PostbackLog
+from logs.export import HEADER, LOG_COLUMNS, csv_response
+from postbacks.models import PostbackLog
 
 
 def read_csv(response) -> list[list[str]]:
@@ -120,11 +120,15 @@ def test_formula_cells_are_neutralised(ops_client, make_log, start):
         assert row[index].startswith("'" + start), (index, row[index])
 
 
-def test_safe_cells_are_untouched():
-    assert neutralise("OK") == "OK"
-    assert neutralise("") == ""
-    assert neutralise("a=b") == "a=b"
-    assert neutralise("-1") == "'-1"
+def spreadsheet_safe(cell: str) -> str:
+    """SPEC §6: a cell starting with =, +, -, @, tab, CR or LF gets a leading quote."""
+    return "'" + cell if cell and cell[0] in "=+-@\t\r\n" else cell
+
+
+@pytest.mark.parametrize(("error", "cell"), [("OK", "OK"), ("", ""), ("a=b", "a=b"), ("-1", "'-1")])
+def test_safe_cells_are_untouched(ops_client, make_log, error, cell):
+    make_log(error=error)
+    assert read_csv(ops_client.get("/logs/export.csv"))[1][10] == cell
 
 
 def test_non_ascii_is_utf8(ops_client, make_log):
@@ -188,10 +192,10 @@ def test_filters_with_quotes_and_percent_signs_match_literally(ops_client, make_
 @pytest.mark.parametrize(
     "value", ["0 ok", "A=1", "'quoted", " =space first", "é=", "~tilde", "=", "-", "9"]
 )
-def test_database_neutralises_exactly_like_python(ops_client, make_log, value):
+def test_database_neutralises_exactly_by_the_rule(ops_client, make_log, value):
     make_log(error=value)
     row = read_csv(ops_client.get("/logs/export.csv"))[1]
-    assert row[10] == neutralise(value)
+    assert row[10] == spreadsheet_safe(value)
 
 
 @pytest.mark.parametrize(

@@ -195,7 +195,7 @@ def test_ignored_parameters_are_not_errors(sample_logs):
 
 
 def test_filters_a_given_queryset(sample_logs):
-    from logs.models import PostbackLog
+    from postbacks.models import PostbackLog
 
     base = PostbackLog.objects.filter(publisher_id=7)
     queryset, _ = filter_logs(QueryDict("status=failed"), queryset=base)

@@ -4,9 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from logs.models import PostbackLog
 from offers.models import Conversion
-from postbacks.models import Delivery
+from postbacks.models import Delivery, PostbackLog
 from tests.conftest import convert
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,8 +4,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from logs.models import PostbackLog
 from offers.models import Click, Conversion
+from postbacks.models import PostbackLog
 from tests.conftest import convert
 
 # Committed transactions, so deliveries are dispatched after commit as in production.
