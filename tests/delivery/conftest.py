@@ -30,6 +30,23 @@ def make_receiver():
         server.close()
 
 
+def admin_config_form(publisher, **fields) -> dict:
+    """What the admin's Add postback config form posts, with `fields` on top."""
+    return {
+        "name": "Publisher postback",
+        "publisher": publisher.pk,
+        "postback_type": "conversion",
+        "method": "GET",
+        "content_type": "form",
+        "enabled": "on",
+        "timeout_seconds": 10,
+        "max_attempts": 5,
+        "delay_seconds": 0,
+        "disable_after_failures": 10,
+        **fields,
+    }
+
+
 def fire_due_now() -> None:
     """Move every pending delivery's clock forward and run the dispatcher as the worker does.
 

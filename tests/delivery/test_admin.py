@@ -4,6 +4,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from postbacks.models import PostbackConfig, PostbackLog, new_secret
+from tests.delivery.conftest import admin_config_form
 from tests.delivery.receiver import Answer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -109,19 +110,7 @@ def test_secret_is_shown_to_staff(admin_client, make_config):
 def test_admin_refuses_a_forbidden_literal_address(admin_client, publisher):
     response = admin_client.post(
         "/admin/postbacks/postbackconfig/add/",
-        {
-            "name": "Metadata",
-            "publisher": publisher.pk,
-            "postback_type": "conversion",
-            "url": "http://169.254.169.254/latest",
-            "method": "GET",
-            "content_type": "form",
-            "enabled": "on",
-            "timeout_seconds": 10,
-            "max_attempts": 5,
-            "delay_seconds": 0,
-            "disable_after_failures": 10,
-        },
+        admin_config_form(publisher, name="Metadata", url="http://169.254.169.254/latest"),
     )
 
     assert response.status_code == 200

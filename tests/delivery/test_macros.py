@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from postbacks.context import conversion_context
 from postbacks.macros import MACROS, find_unknown_macros, render
 from postbacks.models import PostbackConfig
+from tests.delivery.conftest import admin_config_form
 
 TRICKY = "a b&c=d#e/ü?"
 
@@ -68,18 +69,7 @@ def test_unknown_macro_in_offer_destination_is_refused(offer):
 def test_admin_refuses_unknown_macro(admin_client, publisher):
     response = admin_client.post(
         "/admin/postbacks/postbackconfig/add/",
-        {
-            "name": "bad",
-            "publisher": publisher.pk,
-            "postback_type": "conversion",
-            "url": "https://p.example/?c={clickid}",
-            "method": "GET",
-            "content_type": "form",
-            "timeout_seconds": 10,
-            "max_attempts": 5,
-            "delay_seconds": 0,
-            "disable_after_failures": 10,
-        },
+        admin_config_form(publisher, name="bad", url="https://p.example/?c={clickid}"),
     )
     assert response.status_code == 200
     assert "Unknown macro {clickid}" in response.content.decode()

@@ -15,6 +15,7 @@ from django.test import override_settings
 from postbacks.addresses import blocked_reason, forbidden_kind, template_target_problem
 from postbacks.models import Delivery, PostbackConfig, PostbackLog
 from tests.conftest import convert
+from tests.delivery.conftest import admin_config_form
 from tests.delivery.receiver import Answer
 
 ONLY_127_0_0_1 = override_settings(POSTBACK_ALLOW_NETWORKS=["127.0.0.1/32"])
@@ -384,19 +385,7 @@ def test_api_refuses_a_macro_in_the_host(client, staff_key, publisher):
 def test_admin_refuses_a_macro_in_the_host(admin_client, publisher):
     response = admin_client.post(
         "/admin/postbacks/postbackconfig/add/",
-        {
-            "name": "Chosen by clicker",
-            "publisher": publisher.pk,
-            "postback_type": "conversion",
-            "url": "http://{sub1}:8205/",
-            "method": "GET",
-            "content_type": "form",
-            "enabled": "on",
-            "timeout_seconds": 10,
-            "max_attempts": 5,
-            "delay_seconds": 0,
-            "disable_after_failures": 10,
-        },
+        admin_config_form(publisher, name="Chosen by clicker", url="http://{sub1}:8205/"),
     )
 
     assert response.status_code == 200
