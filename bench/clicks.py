@@ -10,6 +10,7 @@ installed (apt-get install wrk), else a threaded Python client. Target (SPEC §9
 
 import argparse
 import http.client
+import json
 import os
 import re
 import shutil
@@ -111,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON here")
     args = parser.parse_args()
     measure = measure_wrk if shutil.which("wrk") else measure_python
     with tempfile.TemporaryDirectory() as workdir:
@@ -134,6 +136,16 @@ def main() -> None:
     print(f"bare Django redirect (baseline): {baseline:8.0f} requests/s")
     print(f"GET /click/… (records a click):  {clicks:8.0f} requests/s")
     print(f"ratio: {clicks / baseline:.2f}x (target >= 0.5x); clicks recorded: {recorded}")
+    if args.json:
+        figures = {
+            "database": database,
+            "client": measure.__name__.removeprefix("measure_"),
+            "baseline_requests_per_second": round(baseline, 1),
+            "clicks_per_second": round(clicks, 1),
+            "ratio": round(clicks / baseline, 3),
+            "clicks_recorded": recorded,
+        }
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -237,6 +237,7 @@ def main() -> None:
     parser.add_argument("--conversions", type=int, default=3000)
     parser.add_argument("--publishers", type=int, default=20)
     parser.add_argument("--baseline-requests", type=int, default=3000)
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON here")
     args = parser.parse_args()
 
     port_queue = Queue()
@@ -281,7 +282,20 @@ def main() -> None:
             f"run without hangs ({hung['count']} of {healthy} healthy received, "
             f"{hung['hung']} hanging requests started)"
         )
+        figures = {
+            "database": database,
+            "broker": broker,
+            "conversions": args.conversions,
+            "publishers": args.publishers,
+            "baseline_requests_per_second": round(base, 1),
+            "postbacks_per_second": round(result["rate"], 1),
+            "ratio": round(result["rate"] / base, 3),
+            "healthy_postbacks_per_second_with_hanging": round(hung["rate"], 1),
+            "hanging_vs_no_hangs": round(hung["rate"] / result["rate"], 3),
+        }
     server.terminate()
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":
