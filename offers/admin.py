@@ -77,13 +77,17 @@ class ClickAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows whose state changes only through the services (the actions below)."""
+    """Rows whose state changes only through the services (the actions below), never by
+    editing, adding or deleting them here."""
 
     def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a conversion's deliveries and log links go with it: nothing is lost
 
 
 class RejectForm(forms.Form):

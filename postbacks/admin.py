@@ -140,6 +140,9 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
     @admin.action(description="Re-fire (a new round of attempts, same webhook-id)")
     def refire(self, request, queryset):
         deliveries = list(queryset.select_related("config"))

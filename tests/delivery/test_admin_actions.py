@@ -30,6 +30,7 @@ def test_a_delivery_cannot_be_edited_in_the_admin(admin_client, click, advertise
     assert response.status_code == 403
     assert Delivery.objects.get().state == "failed"
     assert admin_client.get("/admin/postbacks/delivery/add/").status_code == 403
+    assert admin_client.get(f"/admin/postbacks/delivery/{delivery.pk}/delete/").status_code == 403
 
 
 def test_the_delivery_refire_action_calls_the_service(
