@@ -283,3 +283,61 @@ class PostbackConfigSerializer(CleanedModelSerializer):
             "delay_seconds",
             "disable_after_failures",
         ]
+
+
+# /api/v1/stats/ (SPEC §11): the figures postbacks.stats computes, for the schema.
+class StatsQuerySerializer(serializers.Serializer):
+    window = serializers.ChoiceField(choices=["1h", "24h", "7d", "30d"], default="24h")
+    by = serializers.ChoiceField(choices=["publisher", "config", "offer"], default="publisher")
+
+
+class StatsFailuresSerializer(serializers.Serializer):
+    _4xx = serializers.IntegerField(label="4xx", help_text="Other HTTP answers below 500.")
+    _5xx = serializers.IntegerField(label="5xx")
+    timeout = serializers.IntegerField()
+    network = serializers.IntegerField(help_text="No answer: refused, DNS, TLS, reset…")
+    blocked = serializers.IntegerField(help_text="Refused by the SSRF guard.")
+    rejected = serializers.IntegerField(help_text="Refused by a success rule.")
+    skipped = serializers.IntegerField(help_text="Not sent.")
+
+    def get_fields(self):
+        # "4xx" is not a Python name: declare it as _4xx and publish it under its name.
+        fields = super().get_fields()
+        return {"4xx": fields.pop("_4xx"), "5xx": fields.pop("_5xx"), **fields}
+
+
+class StatsPercentilesSerializer(serializers.Serializer):
+    p50 = serializers.IntegerField(allow_null=True)
+    p95 = serializers.IntegerField(allow_null=True)
+
+
+class StatsGroupSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Publisher, config or offer ID, as grouped by.")
+    name = serializers.CharField(allow_null=True, help_text="Null when it was deleted.")
+    attempts = serializers.IntegerField()
+    deliveries_finished = serializers.IntegerField()
+    first_attempt_success_rate = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
+    success_rate = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
+    failures = StatsFailuresSerializer()
+    latency_ms = StatsPercentilesSerializer()
+    conversion_to_success_ms = StatsPercentilesSerializer()
+
+
+class StatsBacklogSerializer(serializers.Serializer):
+    due = serializers.IntegerField()
+    oldest_due_seconds = serializers.IntegerField(allow_null=True)
+    retrying = serializers.IntegerField()
+
+
+class StatsPointSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+
+
+class StatsSerializer(serializers.Serializer):
+    window = serializers.ChoiceField(choices=["1h", "24h", "7d", "30d"])
+    by = serializers.ChoiceField(choices=["publisher", "config", "offer"])
+    groups = StatsGroupSerializer(many=True)
+    backlog = StatsBacklogSerializer()
+    series = StatsPointSerializer(many=True)

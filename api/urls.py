@@ -17,6 +17,7 @@ router.register("postback-configs", views.PostbackConfigViewSet, basename="postb
 urlpatterns = [
     path("", views.api_root, name="api-root"),
     *router.urls,
+    path("stats/", views.StatsView.as_view(), name="stats"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

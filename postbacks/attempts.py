@@ -34,6 +34,7 @@ from postbacks.models import (
     Trigger,
 )
 from postbacks.retry import is_retryable, retry_delay
+from postbacks.rollups import add_to_rollups
 from postbacks.transport import Outcome, OutgoingRequest, signature_headers
 
 logger = logging.getLogger(__name__)
@@ -285,7 +286,7 @@ def record(results: list[tuple[Attempt, Outcome]]) -> Recorded:
     if not results:
         return recorded
     with transaction.atomic():
-        PostbackLog.objects.bulk_create([log_row(attempt, outcome) for attempt, outcome in results])
+        logs = PostbackLog.objects.bulk_create([log_row(a, outcome) for a, outcome in results])
         held = _held_claims([attempt for attempt, _ in results])
         changes = []
         for attempt, outcome in results:
@@ -299,6 +300,7 @@ def record(results: list[tuple[Attempt, Outcome]]) -> Recorded:
                 recorded.ended.append((attempt, change.state))
         _write_deliveries(changes)
         _count_endings(recorded.ended)
+        add_to_rollups(results, logs, recorded.ended)
     for attempt in recorded.lost:
         logger.info(
             "delivery %s: claim lost during attempt %s; logged the attempt only",

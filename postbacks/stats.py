@@ -1,0 +1,168 @@
+"""Delivery health figures (SPEC §11) from the rollups and the delivery table only.
+
+- The window covers the 5-minute rollup buckets from the one holding now − window to now.
+- attempts: every attempt but Send tests; deliveries_finished: deliveries that ended in
+  the window (succeeded, or failed for good); a re-fired delivery that ends again
+  counts again.
+- first_attempt_success_rate: first attempts that succeeded / first attempts;
+  success_rate (eventual): deliveries that succeeded / deliveries finished, both in the
+  window. Fractions 0..1, null when the denominator is 0.
+- Percentiles come from the histograms: the upper edge of the bucket holding the
+  ceil(p × n)-th smallest value (the last edge when it is in the overflow bucket).
+- backlog: due = pending, next attempt time passed, not leased; oldest_due_seconds: the
+  age of the oldest due one's next attempt time; retrying: pending after ≥ 1 attempt.
+"""
+
+import math
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.utils import timezone
+
+from offers.models import Advertiser, Offer, Publisher
+from postbacks.models import (
+    AttemptRollup,
+    Delivery,
+    DeliveryQuerySet,
+    DeliveryState,
+    PostbackConfig,
+)
+from postbacks.rollups import (
+    COUNT_COLUMNS,
+    LATENCY_COLUMNS,
+    LATENCY_EDGES_MS,
+    TO_SUCCESS_COLUMNS,
+    TO_SUCCESS_EDGES_MS,
+    bucket_start,
+)
+
+WINDOWS = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+# The series' interval per window (each a multiple of the 5-minute bucket): 13 to 31 points.
+SERIES_INTERVALS = {
+    "1h": timedelta(minutes=5),
+    "24h": timedelta(hours=1),
+    "7d": timedelta(hours=6),
+    "30d": timedelta(days=1),
+}
+GROUPINGS = {"publisher": "publisher_id", "config": "config_id", "offer": "offer_id"}
+NAMED = {"publisher": Publisher, "config": PostbackConfig, "offer": Offer}
+FAILURE_COLUMNS = {
+    "4xx": "failed_4xx",
+    "5xx": "failed_5xx",
+    "timeout": "timeout",
+    "network": "network",
+    "blocked": "blocked",
+    "rejected": "rejected",
+    "skipped": "skipped",
+}
+DEFAULT_WINDOW, DEFAULT_BY = "24h", "publisher"
+
+
+def window_start(window: str, now: datetime) -> datetime:
+    return bucket_start(now - WINDOWS[window])
+
+
+def stats(window: str, by: str, advertiser: Advertiser | None = None) -> dict:
+    """The §11 figures for the window, grouped by publisher, config or offer; an
+    advertiser sees its own offers' attempts and deliveries only."""
+    now = timezone.now()
+    rollups = AttemptRollup.objects.filter(bucket__gte=window_start(window, now))
+    deliveries = Delivery.objects.all()
+    if advertiser is not None:
+        rollups = rollups.filter(offer_id__in=Offer.objects.filter(advertiser=advertiser))
+        deliveries = deliveries.filter(
+            Q(conversion__offer__advertiser=advertiser) | Q(click__offer__advertiser=advertiser)
+        )
+    return {
+        "window": window,
+        "by": by,
+        "groups": groups(rollups, by),
+        "backlog": backlog(deliveries, now),
+        "series": series(rollups, window, now),
+    }
+
+
+def groups(rollups: QuerySet, by: str) -> list[dict]:
+    key = GROUPINGS[by]
+    sums = {column: Sum(column) for column in COUNT_COLUMNS}
+    rows = list(rollups.values(key).annotate(**sums).order_by(key))
+    names = dict(
+        NAMED[by]
+        ._default_manager.filter(pk__in=[row[key] for row in rows])
+        .values_list("pk", "name")
+    )
+    return [group(row, row[key], names.get(row[key])) for row in rows]
+
+
+def group(row: dict, pk: int, name: str | None) -> dict:
+    finished = row["deliveries_succeeded"] + row["deliveries_failed"]
+    return {
+        "id": pk,
+        "name": name,
+        "attempts": row["attempts"],
+        "deliveries_finished": finished,
+        "first_attempt_success_rate": rate(row["first_attempt_successes"], row["first_attempts"]),
+        "success_rate": rate(row["deliveries_succeeded"], finished),
+        "failures": {name: row[column] for name, column in FAILURE_COLUMNS.items()},
+        "latency_ms": percentiles([row[c] for c in LATENCY_COLUMNS], LATENCY_EDGES_MS),
+        "conversion_to_success_ms": percentiles(
+            [row[c] for c in TO_SUCCESS_COLUMNS], TO_SUCCESS_EDGES_MS
+        ),
+    }
+
+
+def rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def percentiles(counts: Sequence[int], edges: Sequence[int]) -> dict:
+    return {"p50": percentile(counts, edges, 0.5), "p95": percentile(counts, edges, 0.95)}
+
+
+def percentile(counts: Sequence[int], edges: Sequence[int], fraction: float) -> int | None:
+    """The upper edge of the histogram bucket holding the ceil(fraction × n)-th value;
+    counts has one bucket per edge plus the overflow bucket (reported as the last edge)."""
+    total = sum(counts)
+    if not total:
+        return None
+    rank, seen = max(1, math.ceil(fraction * total)), 0
+    for index, count in enumerate(counts):
+        seen += count
+        if seen >= rank:
+            return edges[min(index, len(edges) - 1)]
+    return edges[-1]
+
+
+def backlog(deliveries: DeliveryQuerySet, now: datetime) -> dict:
+    due = deliveries.due(now).aggregate(count=Count("pk"), oldest=Min("next_attempt_at"))
+    oldest = due["oldest"]
+    retrying = deliveries.filter(state=DeliveryState.PENDING, attempts__gt=0)
+    return {
+        "due": due["count"] or 0,
+        "oldest_due_seconds": int((now - oldest).total_seconds()) if oldest else None,
+        "retrying": retrying.count(),
+    }
+
+
+def series(rollups: QuerySet, window: str, now: datetime) -> list[dict]:
+    """Attempts per interval, succeeded vs failed, with empty intervals as zeros."""
+    interval = SERIES_INTERVALS[window]
+    points: dict[datetime, dict] = {}
+    start = bucket_start(window_start(window, now), interval)
+    while start <= now:
+        points[start] = {"start": start, "succeeded": 0, "failed": 0}
+        start += interval
+    per_bucket = rollups.values("bucket").annotate(ok=Sum("succeeded"), total=Sum("attempts"))
+    for row in per_bucket.order_by("bucket"):
+        point = points.get(bucket_start(row["bucket"], interval))
+        if point is None:  # a bucket ahead of this clock
+            continue
+        point["succeeded"] += row["ok"]
+        point["failed"] += row["total"] - row["ok"]
+    return list(points.values())
