@@ -7,6 +7,7 @@ Query string, per column:
                           repeated, every value must be contained (filters combine with AND)
     created_after=…       ISO 8601, inclusive
     created_before=…      ISO 8601, exclusive
+trigger (a four-value enum) takes Is and Is not only: trigger__contains answers 400.
 
 `filter_logs()` is the entry point; callers pass their own parameters (page cursors,
 `format`) in `ignore`.
@@ -22,7 +23,7 @@ from django.db.models import QuerySet
 from django.utils.datastructures import MultiValueDict
 
 from integr8.times import to_utc
-from postbacks.models import LogStatus, PostbackLog, PostbackType
+from postbacks.models import LogStatus, PostbackLog, PostbackType, Trigger
 
 INT_MAX = 2**31 - 1
 BIGINT_MAX = 2**63 - 1
@@ -166,8 +167,9 @@ def _text(max_length: int = VALUE_MAX_LENGTH) -> forms.Field:
     return forms.CharField(max_length=max_length, strip=False)
 
 
-def _column_fields() -> dict[str, tuple[forms.Field, forms.Field]]:
-    """Per column: the field that cleans an Is/Is not value and one for Contains."""
+def _column_fields() -> dict[str, tuple[forms.Field, forms.Field | None]]:
+    """Per column: the field that cleans an Is/Is not value and one for Contains (None:
+    the column has no Contains, e.g. trigger, a short enum)."""
     status = LabelChoiceField(LogStatus.choices, "status")
     postback_type = LabelChoiceField(PostbackType.choices, "postback type")
     bigint = WholeNumberField(min_value=0, max_value=BIGINT_MAX)
@@ -184,11 +186,24 @@ def _column_fields() -> dict[str, tuple[forms.Field, forms.Field]]:
         "url": (_text(), _text()),
         "error": (_text(), _text()),
         "server_response": (_text(), _text()),
+        "trigger": (LabelChoiceField(Trigger.choices, "trigger"), None),
     }
 
 
 COLUMN_FIELDS = _column_fields()
 COLUMNS = tuple(COLUMN_FIELDS)
+# Per column, the operators its parameters take (trigger: Is and Is not only).
+COLUMN_OPERATORS: dict[str, tuple[str, ...]] = {
+    column: tuple(op for op in OPERATOR_SUFFIXES if op != CONTAINS or contains is not None)
+    for column, (_, contains) in COLUMN_FIELDS.items()
+}
+# Parameters of an operator a column does not take, with the message they answer.
+UNSUPPORTED_PARAMETERS = {
+    column + OPERATOR_SUFFIXES[CONTAINS]: f"{column} takes no Contains: use {column}= (Is) "
+    f"or {column}__not= (Is not)."
+    for column, operators in COLUMN_OPERATORS.items()
+    if CONTAINS not in operators
+}
 
 
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -230,7 +245,8 @@ class PostbackLogFilterSet(django_filters.FilterSet):
         for column, (is_field, contains_field) in COLUMN_FIELDS.items():
             filters[column] = ColumnFilter(column, IS, is_field)
             filters[f"{column}__not"] = ColumnFilter(column, IS_NOT, is_field)
-            filters[f"{column}__contains"] = ColumnFilter(column, CONTAINS, contains_field)
+            if contains_field is not None:
+                filters[f"{column}__contains"] = ColumnFilter(column, CONTAINS, contains_field)
         return filters
 
 
@@ -272,7 +288,7 @@ def filter_logs(
         queryset = PostbackLog.objects.all()
     ignored = set(ignore)
     errors: dict[str, list[str]] = {
-        name: ["Unknown filter parameter."]
+        name: [UNSUPPORTED_PARAMETERS.get(name, "Unknown filter parameter.")]
         for name in params
         if name not in PARAMETERS and name not in ignored
     }
@@ -291,8 +307,8 @@ def active_filters(params: Mapping) -> list[tuple[str, str, str]]:
     params = _as_multivalue(params)
     rows = []
     for column in COLUMNS:
-        for operator, suffix in OPERATOR_SUFFIXES.items():
-            for value in params.getlist(column + suffix):
+        for operator in COLUMN_OPERATORS[column]:
+            for value in params.getlist(column + OPERATOR_SUFFIXES[operator]):
                 if value != "":
                     rows.append((column, operator, value))
     return rows

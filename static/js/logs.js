@@ -7,9 +7,27 @@
   var rows = document.getElementById("filter-rows");
   var template = document.getElementById("filter-row-template");
   var SUFFIX = { is: "", not: "__not", contains: "__contains" };
-  var CHOICES = { status: "choices-status", postback_type: "choices-postback_type" };
+  var CHOICES = {
+    status: "choices-status",
+    postback_type: "choices-postback_type",
+    trigger: "choices-trigger",
+  };
+
+  // Some columns take fewer operators (trigger: Is and Is not): offer only those.
+  function syncOperators(row) {
+    var columnSelect = row.querySelector(".f-column");
+    var operatorSelect = row.querySelector(".f-operator");
+    var option = columnSelect.options[columnSelect.selectedIndex];
+    var allowed = (option.getAttribute("data-operators") || "is not contains").split(" ");
+    Array.prototype.forEach.call(operatorSelect.options, function (choice) {
+      choice.disabled = allowed.indexOf(choice.value) === -1;
+      choice.hidden = choice.disabled;
+    });
+    if (allowed.indexOf(operatorSelect.value) === -1) operatorSelect.value = allowed[0];
+  }
 
   function sync(row) {
+    syncOperators(row);
     var column = row.querySelector(".f-column").value;
     var operator = row.querySelector(".f-operator").value;
     var input = row.querySelector(".f-value");
@@ -67,10 +85,11 @@
     });
   });
 
-  // Coming back with the browser's Back button: re-enable what submit disabled.
+  // Coming back with the browser's Back button: re-enable what submit disabled (the Live
+  // toggle stays as the server rendered it: disabled away from the newest page).
   window.addEventListener("pageshow", function () {
     Array.prototype.forEach.call(form.querySelectorAll("input"), function (input) {
-      input.disabled = false;
+      if (input.id !== "live-toggle") input.disabled = false;
     });
   });
 

@@ -34,7 +34,7 @@ def make_log(db):
 
 @pytest.fixture
 def sample_logs(make_log):
-    """Six attempts covering every type, status and empty value worth filtering on."""
+    """Six attempts covering every type, status, trigger and empty value worth filtering on."""
     now = timezone.now()
     return {
         "click": make_log(
@@ -77,6 +77,7 @@ def sample_logs(make_log):
             url="https://pub.example/event?tid=jkl012&e=6",
             error="HTTP 404",
             server_response="Missing parameter: goal",
+            trigger="retry",
             created=now - timedelta(hours=5),
         ),
         "unauthorised": make_log(
@@ -90,6 +91,7 @@ def sample_logs(make_log):
             url="https://other.example/reject?tid=mno345",
             error="HTTP 401",
             server_response='{"error": "bad token"}',
+            trigger="refire",
             created=now - timedelta(hours=1),
         ),
         "timeout": make_log(
@@ -103,6 +105,7 @@ def sample_logs(make_log):
             url="https://slow.example/install",
             error="Timeout after 10 s",
             server_response="",
+            trigger="test",
             created=now - timedelta(minutes=5),
         ),
     }

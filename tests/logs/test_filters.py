@@ -64,6 +64,12 @@ CASES = [
     ("server_response=OK", {"click", "conversion", "event"}),
     ("server_response__not=OK", {"not_found", "unauthorised", "timeout"}),
     ("server_response__contains=missing+PARAMETER", {"not_found"}),
+    # trigger: the JSON value or the label, any case; Is and Is not only
+    ("trigger=refire", {"unauthorised"}),
+    ("trigger=Re-fire", {"unauthorised"}),
+    ("trigger=RETRY&trigger=test", {"not_found", "timeout"}),
+    ("trigger__not=Automatic", {"not_found", "unauthorised", "timeout"}),
+    ("trigger__not=automatic&trigger__not=re-FIRE", {"not_found", "timeout"}),
 ]
 
 
