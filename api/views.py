@@ -11,13 +11,21 @@ from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, permissions, renderers, status, viewsets
+from rest_framework import (
+    exceptions,
+    mixins,
+    permissions,
+    renderers,
+    serializers,
+    status,
+    viewsets,
+)
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from api.access import IsStaff, IsStaffOrAdvertiser, scoped
+from api.access import IsStaff, IsStaffOrAdvertiser, caller_advertiser, is_staff, scoped
 from api.errors import Conflict
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import KEY_PATTERN as IDEMPOTENCY_KEY_PATTERN
@@ -37,12 +45,20 @@ from api.serializers import (
     QueuedSerializer,
     RefireSerializer,
     RejectSerializer,
+    StatsQuerySerializer,
+    StatsSerializer,
     TestAttemptSerializer,
 )
 from logs.export import csv_response
-from logs.filters import COLUMNS, OPERATOR_SUFFIXES, UtcIsoDateTimeFilter, filter_logs
+from logs.filters import (
+    COLUMN_OPERATORS,
+    COLUMNS,
+    OPERATOR_SUFFIXES,
+    UtcIsoDateTimeFilter,
+    filter_logs,
+)
 from offers.models import Advertiser, Conversion, ConversionStatus, Offer, OfferEvent, Publisher
-from postbacks import services
+from postbacks import services, stats
 from postbacks.models import PostbackConfig, PostbackLog
 
 ID_MAX = 2**63 - 1
@@ -249,10 +265,10 @@ def _log_filter_parameters() -> list[OpenApiParameter]:
     """The §7 query string, shared with the /logs/ page and its CSV."""
     parameters = []
     for column in COLUMNS:
-        for operator, suffix in OPERATOR_SUFFIXES.items():
+        for operator in COLUMN_OPERATORS[column]:
             parameters.append(
                 OpenApiParameter(
-                    column + suffix,
+                    column + OPERATOR_SUFFIXES[operator],
                     {"type": "array", "items": {"type": "string"}},
                     explode=True,
                     description=f"{column}: {operator} (repeat for several values).",
@@ -268,6 +284,29 @@ def _log_filter_parameters() -> list[OpenApiParameter]:
         )
     )
     return parameters
+
+
+class LogRefireSerializer(serializers.Serializer):
+    include_succeeded = serializers.BooleanField(
+        default=False,
+        help_text="Also re-open deliveries that already succeeded (default false).",
+    )
+
+
+class LogRefireResultSerializer(serializers.Serializer):
+    deliveries = serializers.IntegerField(
+        help_text="Distinct deliveries re-opened (those of disabled configs are skipped)."
+    )
+
+
+REFIRE_MATCHING_DESCRIPTION = (
+    "Re-opens, in this request, the distinct deliveries behind the log rows the §7 filters "
+    "match (an advertiser's key: only its own offers' rows): not yet succeeded ones unless "
+    "include_succeeded, never those of disabled configs. Each is fired again with trigger "
+    "refire and its webhook-id, in chunks of 1,000 per UPDATE. At most "
+    f"{services.REFIRE_MATCHING_LIMIT:,} deliveries per call: above that, a 400 and "
+    "nothing re-opened."
+)
 
 
 @extend_schema(tags=["postback logs"])
@@ -309,6 +348,31 @@ class PostbackLogViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericVi
         page = self.paginate_queryset(logs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    @extend_schema(
+        summary="Re-fire the deliveries behind the matching log rows",
+        description=REFIRE_MATCHING_DESCRIPTION,
+        parameters=[p for p in _log_filter_parameters() if p.name != "format"],
+        request=LogRefireSerializer,
+        responses={202: LogRefireResultSerializer, **error_responses(400, 401, 403)},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="refire",
+        url_name="refire",
+        renderer_classes=[renderers.JSONRenderer],
+    )
+    def refire(self, request):
+        payload = _validated(LogRefireSerializer, request)
+        logs, errors = filter_logs(request.query_params, self.get_queryset())
+        if errors:
+            raise exceptions.ValidationError(errors)
+        try:
+            reopened = services.refire_matching(logs, payload["include_succeeded"])
+        except services.TooManyDeliveries as problem:
+            raise exceptions.ValidationError({"filters": [str(problem)]}) from None
+        return Response({"deliveries": reopened}, status=status.HTTP_202_ACCEPTED)
+
 
 @extend_schema(exclude=True)
 @api_view(["GET"])
@@ -325,6 +389,7 @@ def api_root(request):
         "postback-configs": "postback-config",
     }
     links = {name: reverse(f"{base}-list", request=request) for name, base in basenames.items()}
+    links["stats"] = reverse("stats", request=request)
     links["schema"] = reverse("schema", request=request)
     links["docs"] = reverse("swagger-ui", request=request)
     links["redoc"] = reverse("redoc", request=request)
@@ -385,3 +450,41 @@ class PostbackConfigViewSet(StaffViewSet):
     def test(self, request, pk=None):
         attempt = services.send_test(self.get_object())
         return Response(TestAttemptSerializer(attempt).data)
+
+
+STATS_PARAMETERS = ("window", "by", "format")
+
+
+@extend_schema(tags=["stats"])
+class StatsView(ApiViewMixin, APIView):
+    """Delivery health (SPEC §11) from the rollups: per group, the backlog, a series.
+
+    Staff see every delivery; an advertiser's key its own offers' only.
+    """
+
+    permission_classes = [IsStaffOrAdvertiser]
+
+    @extend_schema(
+        summary="Delivery health figures over a window",
+        parameters=[
+            OpenApiParameter("window", OpenApiTypes.STR, enum=list(stats.WINDOWS), default="24h"),
+            OpenApiParameter(
+                "by", OpenApiTypes.STR, enum=list(stats.GROUPINGS), default="publisher"
+            ),
+        ],
+        responses={200: StatsSerializer, **error_responses(400, 401, 403)},
+    )
+    def get(self, request):
+        unknown = sorted(set(request.query_params) - set(STATS_PARAMETERS))
+        if unknown:
+            raise exceptions.ValidationError({name: ["Unknown parameter."] for name in unknown})
+        query = _validated_query(StatsQuerySerializer, request)
+        advertiser = None if is_staff(request.user) else caller_advertiser(request.user)
+        figures = stats.stats(query["window"], query["by"], advertiser)
+        return Response(StatsSerializer(figures).data)
+
+
+def _validated_query(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

@@ -6,22 +6,34 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models.functions import Left
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from logs.export import LOG_COLUMNS, csv_response
-from logs.filters import BIGINT_MAX, COLUMNS, OPERATOR_SUFFIXES, active_filters, filter_logs
-from logs.table import render_rows
-from postbacks.models import LogStatus, PostbackLog, PostbackType
+from logs.filters import (
+    BIGINT_MAX,
+    COLUMN_OPERATORS,
+    COLUMNS,
+    OPERATOR_SUFFIXES,
+    active_filters,
+    filter_logs,
+)
+from logs.table import HEADERS, disabled_reason, render_rows
+from postbacks.models import LogStatus, PostbackLog, PostbackType, Trigger
 from postbacks.services import refire_delivery
 
 PAGE_SIZE = 50
 PAGE_PARAMETERS = ("before", "after")  # keyset cursors: ids, never offsets
+LIVE = "live"  # live=1: the page polls for newer rows; not a filter, never in the CSV link
+LIST_PARAMETERS = (*PAGE_PARAMETERS, LIVE)
 PREVIEW_CHARS = 1000  # of each server response in the list; the detail page has it all
 LIST_FIELDS = [field for field, _ in LOG_COLUMNS if field != "server_response"]
+# config: its id only (a column of the log row), for the "config disabled" mark.
+LIST_FIELDS += ["attempt", "trigger", "duration_ms", "config"]
+COLUMN_LABELS = dict(LOG_COLUMNS) | {"trigger": "Trigger"}
 
 
 def staff_required(view):
@@ -70,42 +82,51 @@ def _page(queryset, before: int | None, after: int | None):
 
 def _page_link(request, **cursor) -> str:
     params = request.GET.copy()
-    for name in PAGE_PARAMETERS:
+    for name in LIST_PARAMETERS:
         params.pop(name, None)
     for name, value in cursor.items():
         params[name] = value
     return "?" + params.urlencode()
 
 
+def _list_columns(queryset):
+    """Only what the table shows, and the server response cut to a preview."""
+    return queryset.only("id", *LIST_FIELDS).annotate(
+        response_preview=Left("server_response", PREVIEW_CHARS + 1)
+    )
+
+
 @staff_required
 def log_list(request):
-    queryset, errors = filter_logs(request.GET, ignore=PAGE_PARAMETERS)
+    queryset, errors = filter_logs(request.GET, ignore=LIST_PARAMETERS)
     before = _cursor(request, "before", errors)
     after = _cursor(request, "after", errors)
     rows, has_older, has_newer = [], False, False
     if not errors:
-        queryset = queryset.only("id", *LIST_FIELDS).annotate(
-            response_preview=Left("server_response", PREVIEW_CHARS + 1)
-        )
-        rows, has_older, has_newer = _page(queryset, before, after)
+        rows, has_older, has_newer = _page(_list_columns(queryset), before, after)
     export_params = request.GET.copy()
-    for name in PAGE_PARAMETERS:
+    for name in LIST_PARAMETERS:
         export_params.pop(name, None)
     context = {
         "rows": rows,
         "table_rows": render_rows(rows, PREVIEW_CHARS),
         "errors": errors,
-        "headers": [label for _, label in LOG_COLUMNS],
+        "headers": HEADERS,
         "filters": [
             {"column": c, "operator": o, "value": v, "name": c + OPERATOR_SUFFIXES[o]}
             for c, o, v in active_filters(request.GET)
         ],
-        "columns": [(column, _column_label(column)) for column in COLUMNS],
+        "columns": [
+            (column, COLUMN_LABELS[column], " ".join(COLUMN_OPERATORS[column]))
+            for column in COLUMNS
+        ],
         "operators": [("is", "Is"), ("not", "Is not"), ("contains", "Contains")],
         "created_after": request.GET.get("created_after", ""),
         "created_before": request.GET.get("created_before", ""),
         "status_choices": LogStatus.choices,
         "type_choices": PostbackType.choices,
+        "trigger_choices": Trigger.choices,
+        "live": request.GET.get(LIVE) == "1",
         "older_link": _page_link(request, before=rows[-1].id) if has_older else "",
         "newer_link": _page_link(request, after=rows[0].id) if has_newer else "",
         "is_first_page": before is None and after is None,
@@ -114,8 +135,31 @@ def log_list(request):
     return render(request, "logs/list.html", context, status=400 if errors else 200)
 
 
-def _column_label(column: str) -> str:
-    return dict(LOG_COLUMNS)[column]
+@staff_required
+def log_rows(request: HttpRequest) -> JsonResponse:
+    """Live mode of /logs/: the rows newer than `after` that match the filters, rendered.
+
+    `{"html": "<tr>…", "count": n, "newest": id, "more": bool}`, newest first, at most a
+    page; `more` says older new rows were left out (the page then shows just these).
+    """
+    errors: dict[str, list[str]] = {}
+    after = _cursor(request, "after", errors)
+    if after is None and not errors:
+        errors["after"] = ["Required: the newest log ID the page shows."]
+    queryset, filter_errors = filter_logs(request.GET, ignore=LIST_PARAMETERS)
+    errors.update(filter_errors)
+    if errors:
+        return JsonResponse({"errors": errors}, status=400)
+    rows = list(_list_columns(queryset).filter(id__gt=after)[: PAGE_SIZE + 1])
+    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    return JsonResponse(
+        {
+            "html": str(render_rows(rows, PREVIEW_CHARS)),
+            "count": len(rows),
+            "newest": rows[0].id if rows else after,
+            "more": more,
+        }
+    )
 
 
 def _admin_link(name: str, pk) -> str:
@@ -129,7 +173,7 @@ def _admin_link(name: str, pk) -> str:
 
 @staff_required
 def log_detail(request, pk: int):
-    log = get_object_or_404(PostbackLog, pk=pk)
+    log = get_object_or_404(PostbackLog.objects.select_related("config"), pk=pk)
     attempts = []
     if log.delivery_id is not None:
         attempts = list(
@@ -144,6 +188,7 @@ def log_detail(request, pk: int):
         "click_link": _admin_link("offers_click", log.click_id),
         "config_link": _admin_link("postbacks_postbackconfig", log.config_id),
         "delivery_link": _admin_link("postbacks_delivery", log.delivery_id),
+        "config_off": disabled_reason(log.config),
     }
     return render(request, "logs/detail.html", context)
 

@@ -5,6 +5,7 @@ import binascii
 import secrets
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -291,3 +292,107 @@ class PostbackLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()} {self.postback_name} #{self.pk}"
+
+
+class RefireJobState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class RefireJob(models.Model):
+    """A "Re-fire matching" from /logs/: the deliveries behind the matching log rows,
+    re-opened in chunks by a background task that counts its progress in `done`."""
+
+    filters = models.TextField(blank=True, help_text="The §7 query string the rows matched.")
+    include_succeeded = models.BooleanField(default=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    state = models.CharField(
+        max_length=8, choices=RefireJobState.choices, default=RefireJobState.QUEUED
+    )
+    total = models.PositiveIntegerField(default=0, help_text="Deliveries selected.")
+    done = models.PositiveIntegerField(default=0, help_text="Deliveries processed so far.")
+    reopened = models.PositiveIntegerField(
+        default=0, help_text="Of those, re-opened (a config disabled meanwhile is skipped)."
+    )
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Re-fire job #{self.pk} ({self.state}, {self.done}/{self.total})"
+
+
+class AttemptRollup(models.Model):
+    """Attempts per config, offer and 5-minute bucket: what /api/v1/stats/ and the overview
+    add up instead of scanning the log. Written by postbacks.rollups in the transaction
+    that writes the attempts' log rows; plain ID columns (no foreign keys) so rows outlive
+    deleted configs and grouping by publisher, config or offer never joins.
+
+    Send tests are not counted (they are not deliveries). Latency columns count attempts
+    by duration (`latency_le_10` = at most 10 ms, … `latency_gt_60000`); `to_success_*`
+    count deliveries by the time from their conversion (or click) to the attempt that
+    succeeded.
+    """
+
+    bucket = models.DateTimeField(help_text="Start of the 5-minute bucket (UTC).")
+    config_id = models.BigIntegerField()
+    publisher_id = models.BigIntegerField()
+    offer_id = models.BigIntegerField()
+    attempts = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed_4xx = models.PositiveIntegerField(default=0, help_text="Any other HTTP answer < 500.")
+    failed_5xx = models.PositiveIntegerField(default=0)
+    timeout = models.PositiveIntegerField(default=0)
+    network = models.PositiveIntegerField(
+        default=0, help_text="No answer: refused, DNS, TLS, reset, interrupted, other."
+    )
+    blocked = models.PositiveIntegerField(default=0, help_text="Refused by the SSRF guard.")
+    rejected = models.PositiveIntegerField(default=0, help_text="By a success rule (future).")
+    skipped = models.PositiveIntegerField(default=0, help_text="Not sent (future).")
+    first_attempts = models.PositiveIntegerField(default=0)
+    first_attempt_successes = models.PositiveIntegerField(default=0)
+    deliveries_succeeded = models.PositiveIntegerField(default=0)
+    deliveries_failed = models.PositiveIntegerField(default=0, help_text="Failed for good.")
+    latency_le_10 = models.PositiveIntegerField(default=0)
+    latency_le_25 = models.PositiveIntegerField(default=0)
+    latency_le_50 = models.PositiveIntegerField(default=0)
+    latency_le_100 = models.PositiveIntegerField(default=0)
+    latency_le_250 = models.PositiveIntegerField(default=0)
+    latency_le_500 = models.PositiveIntegerField(default=0)
+    latency_le_1000 = models.PositiveIntegerField(default=0)
+    latency_le_2500 = models.PositiveIntegerField(default=0)
+    latency_le_5000 = models.PositiveIntegerField(default=0)
+    latency_le_10000 = models.PositiveIntegerField(default=0)
+    latency_le_30000 = models.PositiveIntegerField(default=0)
+    latency_le_60000 = models.PositiveIntegerField(default=0)
+    latency_gt_60000 = models.PositiveIntegerField(default=0)
+    to_success_le_1s = models.PositiveIntegerField(default=0)
+    to_success_le_5s = models.PositiveIntegerField(default=0)
+    to_success_le_10s = models.PositiveIntegerField(default=0)
+    to_success_le_30s = models.PositiveIntegerField(default=0)
+    to_success_le_1m = models.PositiveIntegerField(default=0)
+    to_success_le_5m = models.PositiveIntegerField(default=0)
+    to_success_le_15m = models.PositiveIntegerField(default=0)
+    to_success_le_30m = models.PositiveIntegerField(default=0)
+    to_success_le_1h = models.PositiveIntegerField(default=0)
+    to_success_le_3h = models.PositiveIntegerField(default=0)
+    to_success_le_6h = models.PositiveIntegerField(default=0)
+    to_success_le_12h = models.PositiveIntegerField(default=0)
+    to_success_le_24h = models.PositiveIntegerField(default=0)
+    to_success_gt_24h = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The upsert's ON CONFLICT target; bucket first, so it also serves the stats'
+            # window scan (WHERE bucket >= window start).
+            models.UniqueConstraint(
+                fields=["bucket", "config_id", "offer_id"], name="attemptrollup_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Config #{self.config_id}, offer #{self.offer_id} at {self.bucket:%Y-%m-%d %H:%M}"

@@ -5,12 +5,15 @@ them; the doorbell rings only after that transaction commits.
 """
 
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from offers.models import Click, Conversion, ConversionStatus
 from postbacks.attempts import Unsendable, build_request, log_row, sample_attempt
@@ -22,6 +25,8 @@ from postbacks.models import (
     PostbackConfig,
     PostbackLog,
     PostbackType,
+    RefireJob,
+    RefireJobState,
     Trigger,
     new_secret,
     new_webhook_id,
@@ -163,6 +168,165 @@ def _reopen(deliveries: QuerySet[Delivery]) -> int:
         refire_requested=True,
         updated=timezone.now(),
     )
+
+
+# At most this many deliveries per "Re-fire matching" (SPEC §11). A setting of the same
+# name overrides it, e.g. a small one in tests.
+REFIRE_MATCHING_LIMIT = 100_000
+# Deliveries per UPDATE: short transactions, and the dispatcher starts on the first chunk.
+REFIRE_CHUNK_SIZE = 1_000
+# The background task of a RefireJob, by its import path (django-q2 stores the name).
+REFIRE_JOB_TASK = "logs.tasks.run_refire_job"
+
+
+class TooManyDeliveries(Exception):
+    """More deliveries match than one re-fire may re-open (answered 400)."""
+
+    def __init__(self, limit: int, matched: int):
+        super().__init__(
+            f"At least {matched:,} deliveries match these filters; one re-fire re-opens at "
+            f"most {limit:,}. Narrow the filters, e.g. to a shorter time range."
+        )
+        self.limit = limit
+        self.matched = matched
+
+
+@dataclass(frozen=True)
+class RefireCounts:
+    """Distinct deliveries behind the matching log rows; each figure stops at limit + 1."""
+
+    unfinished: int  # config enabled, not yet succeeded: re-opened
+    succeeded: int  # config enabled, succeeded: re-opened only with include_succeeded
+    disabled: int  # config disabled: never re-opened
+    limit: int
+
+    def reopening(self, include_succeeded: bool) -> int:
+        return self.unfinished + (self.succeeded if include_succeeded else 0)
+
+    def too_many(self, include_succeeded: bool) -> bool:
+        return self.reopening(include_succeeded) > self.limit
+
+
+def refire_matching_limit() -> int:
+    return int(getattr(settings, "REFIRE_MATCHING_LIMIT", REFIRE_MATCHING_LIMIT))
+
+
+def _delivery_ids(logs: QuerySet[PostbackLog]) -> QuerySet:
+    """SELECT DISTINCT delivery_id: no ORDER BY, else its column would join the DISTINCT."""
+    return logs.order_by().values_list("delivery_id", flat=True).distinct()
+
+
+def _refire_ids(logs: QuerySet[PostbackLog], include_succeeded: bool) -> QuerySet:
+    logs = logs.filter(delivery__config__enabled=True)
+    if not include_succeeded:
+        logs = logs.exclude(delivery__state=DeliveryState.SUCCEEDED)
+    return _delivery_ids(logs)
+
+
+def count_refire_matching(logs: QuerySet[PostbackLog]) -> RefireCounts:
+    """What "Re-fire matching" would do; three COUNTs over `SELECT DISTINCT … LIMIT cap+1`."""
+    limit = refire_matching_limit()
+    enabled = logs.filter(delivery__config__enabled=True)
+    succeeded = DeliveryState.SUCCEEDED
+    return RefireCounts(
+        unfinished=_delivery_ids(enabled.exclude(delivery__state=succeeded))[: limit + 1].count(),
+        succeeded=_delivery_ids(enabled.filter(delivery__state=succeeded))[: limit + 1].count(),
+        disabled=_delivery_ids(logs.filter(delivery__config__enabled=False))[: limit + 1].count(),
+        limit=limit,
+    )
+
+
+def _matching_ids(logs: QuerySet[PostbackLog], include_succeeded: bool) -> list[int]:
+    limit = refire_matching_limit()
+    ids = list(_refire_ids(logs, include_succeeded)[: limit + 1])
+    if len(ids) > limit:
+        raise TooManyDeliveries(limit, len(ids))
+    return sorted(ids)
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), REFIRE_CHUNK_SIZE):
+        yield ids[start : start + REFIRE_CHUNK_SIZE]
+
+
+def _chunk_deliveries(ids: list[int], include_succeeded: bool) -> QuerySet[Delivery]:
+    # Checked again in the UPDATE: a config may be disabled, a delivery succeed, meanwhile.
+    deliveries = Delivery.objects.filter(pk__in=ids, config__enabled=True)
+    if not include_succeeded:
+        deliveries = deliveries.exclude(state=DeliveryState.SUCCEEDED)
+    return deliveries
+
+
+def refire_matching(logs: QuerySet[PostbackLog], include_succeeded: bool = False) -> int:
+    """Re-open the distinct deliveries behind these log rows; returns how many.
+
+    Only deliveries not yet succeeded, unless include_succeeded; never those of disabled
+    configs. Same webhook-id, trigger refire, REFIRE_CHUNK_SIZE per UPDATE. Raises
+    TooManyDeliveries above refire_matching_limit(), before changing anything.
+    """
+    reopened = 0
+    for chunk in _chunks(_matching_ids(logs, include_succeeded)):
+        with transaction.atomic():
+            count = _reopen(_chunk_deliveries(chunk, include_succeeded))
+        if count:
+            ring_doorbell()
+        reopened += count
+    return reopened
+
+
+def queue_refire_job(filters: str, include_succeeded: bool, user) -> RefireJob:
+    """Record a Re-fire matching of the log rows `filters` (a §7 query string) selects,
+    and run it in the background once the caller's transaction commits."""
+    job = RefireJob.objects.create(filters=filters, include_succeeded=include_succeeded, user=user)
+    transaction.on_commit(lambda: _enqueue_refire_job(job.pk))
+    return job
+
+
+def _enqueue_refire_job(job_id: int) -> None:
+    try:
+        async_task(REFIRE_JOB_TASK, job_id)
+    except Exception as problem:  # the job is committed: say why it will not run
+        logger.exception("could not queue re-fire job %s", job_id)
+        _finish_refire_job(job_id, RefireJobState.FAILED, f"Could not queue the job: {problem}")
+
+
+def _finish_refire_job(job_id: int, state: str, error: str = "") -> None:
+    RefireJob.objects.filter(pk=job_id).update(state=state, error=error, updated=timezone.now())
+
+
+def run_refire_job(job_id: int, logs: QuerySet[PostbackLog]) -> None:
+    """Re-open the job's deliveries (behind `logs`) chunk by chunk, counting `done`.
+
+    Safe to run twice: only the run that moves the job from queued to running works.
+    """
+    claimed = RefireJob.objects.filter(pk=job_id, state=RefireJobState.QUEUED).update(
+        state=RefireJobState.RUNNING, updated=timezone.now()
+    )
+    if not claimed:
+        return
+    job = RefireJob.objects.get(pk=job_id)
+    try:
+        _run_refire_chunks(job, logs)
+    except TooManyDeliveries as problem:
+        _finish_refire_job(job_id, RefireJobState.FAILED, str(problem))
+    except Exception as problem:
+        _finish_refire_job(job_id, RefireJobState.FAILED, f"Stopped: {problem}")
+        raise
+    else:
+        _finish_refire_job(job_id, RefireJobState.DONE)
+
+
+def _run_refire_chunks(job: RefireJob, logs: QuerySet[PostbackLog]) -> None:
+    ids = _matching_ids(logs, job.include_succeeded)
+    RefireJob.objects.filter(pk=job.pk).update(total=len(ids), updated=timezone.now())
+    for chunk in _chunks(ids):
+        with transaction.atomic():
+            count = _reopen(_chunk_deliveries(chunk, job.include_succeeded))
+            RefireJob.objects.filter(pk=job.pk).update(
+                done=F("done") + len(chunk), reopened=F("reopened") + count, updated=timezone.now()
+            )
+        if count:
+            ring_doorbell()
 
 
 def reject_conversion(conversion: Conversion, reason: str) -> list[Delivery]:
