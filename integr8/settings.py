@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "offers",
     "postbacks",
     "logs",
+    "health",
     "api",
 ]
 

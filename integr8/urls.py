@@ -1,13 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from offers import views as tracking
 from offers.custom_postback import custom_postback
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/logs/", permanent=False)),
+    path("", include("health.urls")),
     path("click/<int:offer_id>/<int:publisher_id>/", tracking.click, name="click"),
     path("conversion/", tracking.conversion, name="conversion"),
     path("api/v1/custom-postback/", custom_postback, name="custom-postback"),

@@ -1,0 +1,184 @@
+"""`/`: the delivery overview (SPEC §11) — what is failing now, since when, for whom.
+
+Every figure comes from the rollups (postbacks.stats), never from scanning the log
+table, and links to /logs/ with the filters and time range behind it.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from health.chart import attempts_chart
+from logs.views import staff_required
+from postbacks import stats
+from postbacks.models import AttemptRollup, PostbackConfig
+from postbacks.rollups import COUNT_COLUMNS
+from postbacks.services import enable_config
+
+# (label, the /logs/ filters of its attempts); None: no filter can select them yet.
+FAILURE_FILTERS: dict[str, dict[str, str] | None] = {
+    "4xx": {"status": "failed", "error__contains": "HTTP 4"},
+    "5xx": {"status": "failed", "error__contains": "HTTP 5"},
+    "timeout": {"status": "failed", "error__contains": "Timeout"},
+    "network": {"status": "failed", "response_code": "0"},
+    "blocked": {"status": "failed", "error__contains": "Blocked"},
+    "rejected": {"status": "failed", "error__contains": "Rejected by publisher"},
+    "skipped": None,
+}
+GROUP_LABELS = {"publisher": "Publisher", "config": "Postback config", "offer": "Offer"}
+
+
+@dataclass
+class Figure:
+    value: object
+    link: str = ""
+
+
+def logs_link(**filters: str) -> str:
+    return reverse("logs:list") + "?" + urlencode(filters)
+
+
+@staff_required
+def overview(request: HttpRequest) -> HttpResponse:
+    window = request.GET.get("window", stats.DEFAULT_WINDOW)
+    by = request.GET.get("by", stats.DEFAULT_BY)
+    errors = _parameter_errors(window, by)
+    if errors:
+        context = {"errors": errors, "windows": stats.WINDOWS, "groupings": GROUP_LABELS}
+        return render(request, "health/overview.html", context, status=400)
+    now = timezone.now()
+    start = stats.window_start(window, now)
+    since = {"created_after": f"{start:%Y-%m-%dT%H:%M:%SZ}"}
+    figures = stats.stats(window, by)
+    scopes = _group_scopes(figures["groups"], by)
+    rows = [
+        _group_row(group, {**scopes.get(group["id"], {}), **since}) for group in figures["groups"]
+    ]
+    context = {
+        "window": window,
+        "by": by,
+        "windows": stats.WINDOWS,
+        "groupings": GROUP_LABELS,
+        "group_label": GROUP_LABELS[by],
+        "start": start,
+        "configured": PostbackConfig.objects.exists(),
+        "total": _total(start, since),
+        "rows": rows,
+        "backlog": figures["backlog"],
+        "chart": attempts_chart(figures["series"], _config_edits(start)),
+        "disabled_configs": _disabled_configs(),
+        "exhausted": _exhausted(start, since),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "health/overview.html", context)
+
+
+def _parameter_errors(window: str, by: str) -> dict[str, str]:
+    errors = {}
+    if window not in stats.WINDOWS:
+        errors["window"] = f"{window!r} is not a window: use {', '.join(stats.WINDOWS)}."
+    if by not in stats.GROUPINGS:
+        errors["by"] = f"{by!r} is not a grouping: use {', '.join(stats.GROUPINGS)}."
+    return errors
+
+
+def _group_scopes(groups: list[dict], by: str) -> dict[int, dict[str, str]]:
+    """The /logs/ filters that select each group's attempts."""
+    if by != "config":
+        column = "publisher_id" if by == "publisher" else "offer_id"
+        return {group["id"]: {column: str(group["id"])} for group in groups}
+    # The log has no config column to filter on: its name and publisher select its rows.
+    configs = PostbackConfig.objects.only("name", "publisher_id").in_bulk(
+        [group["id"] for group in groups]
+    )
+    return {
+        pk: {"postback_name": config.name, "publisher_id": str(config.publisher_id)}
+        for pk, config in configs.items()
+    }
+
+
+def _group_row(group: dict, scope: dict[str, str]) -> dict:
+    failures = {
+        name: Figure(count, logs_link(**scope, **filters) if filters and count else "")
+        for name, count in group["failures"].items()
+        for filters in [FAILURE_FILTERS.get(name)]
+    }
+    return {
+        "group": group,
+        "attempts": Figure(group["attempts"], logs_link(**scope)),
+        "first_attempt": Figure(group["first_attempt_success_rate"], logs_link(**scope)),
+        "success": Figure(group["success_rate"], logs_link(**scope, status="success")),
+        "failed": Figure(sum(group["failures"].values()), logs_link(**scope, status="failed")),
+        "failures": failures,
+    }
+
+
+def _total(start: datetime, since: dict[str, str]) -> dict:
+    """The whole platform's figures, summed over every rollup row of the window."""
+    sums = AttemptRollup.objects.filter(bucket__gte=start).aggregate(
+        **{column: Sum(column) for column in COUNT_COLUMNS}
+    )
+    total = stats.group({column: value or 0 for column, value in sums.items()}, 0, "All")
+    return _group_row(total, since)
+
+
+def _config_edits(start: datetime) -> list[tuple[datetime, str]]:
+    edited = PostbackConfig.objects.filter(updated__gte=start).only("name", "updated")
+    return [(config.updated, f"{config.name} (#{config.pk}) edited") for config in edited[:50]]
+
+
+def _disabled_configs() -> list[PostbackConfig]:
+    """Configs that were disabled after repeated failures (they carry the reason)."""
+    return list(
+        PostbackConfig.objects.filter(enabled=False)
+        .exclude(disabled_reason="")
+        .select_related("publisher")
+        .order_by("-updated")[:50]
+    )
+
+
+def _exhausted(start: datetime, since: dict[str, str]) -> list[dict]:
+    """Configs with deliveries that failed for good in the window, from the rollups."""
+    rows = (
+        AttemptRollup.objects.filter(bucket__gte=start)
+        .values("config_id")
+        .annotate(failed=Sum("deliveries_failed"))
+        .filter(failed__gt=0)
+        .order_by("-failed")[:50]
+    )
+    configs = PostbackConfig.objects.in_bulk([row["config_id"] for row in rows])
+    exhausted = []
+    for row in rows:
+        config = configs.get(row["config_id"])
+        if config is None:
+            continue
+        filters = {
+            "postback_name": config.name,
+            "publisher_id": str(config.publisher_id),
+            "status": "failed",
+            **since,
+        }
+        exhausted.append({"config": config, "failed": row["failed"], "link": logs_link(**filters)})
+    return exhausted
+
+
+@staff_required
+@require_POST
+def reenable_config(request: HttpRequest, pk: int) -> HttpResponse:
+    config = get_object_or_404(PostbackConfig, pk=pk)
+    enable_config(config)
+    messages.success(
+        request,
+        f"“{config.name}” is enabled again, its failure count reset. Deliveries cancelled "
+        "while it was disabled stay cancelled: re-fire them from the logs.",
+    )
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/?") else reverse("health:overview"))
