@@ -105,6 +105,23 @@ def _group_scopes(groups: list[dict], by: str) -> dict[int, dict[str, str]]:
     }
 
 
+def duration(ms: int | None) -> str:
+    """84 ms, 2.5 s, 12 min, 3 h: how long, in the unit an ops person reads at a glance."""
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return f"{ms} ms"
+    if ms < 60_000:
+        return f"{ms / 1000:g} s"
+    if ms < 3_600_000:
+        return f"{ms / 60_000:.0f} min"
+    return f"{ms / 3_600_000:.0f} h"
+
+
+def _pair(percentiles: dict) -> str:
+    return f"{duration(percentiles['p50'])} / {duration(percentiles['p95'])}"
+
+
 def _group_row(group: dict, scope: dict[str, str]) -> dict:
     failures = {
         name: Figure(count, logs_link(**scope, **filters) if filters and count else "")
@@ -118,6 +135,8 @@ def _group_row(group: dict, scope: dict[str, str]) -> dict:
         "success": Figure(group["success_rate"], logs_link(**scope, status="success")),
         "failed": Figure(sum(group["failures"].values()), logs_link(**scope, status="failed")),
         "failures": failures,
+        "latency": _pair(group["latency_ms"]),
+        "to_success": _pair(group["conversion_to_success_ms"]),
     }
 
 

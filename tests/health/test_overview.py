@@ -5,6 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
+from health.views import duration
 from postbacks.models import PostbackConfig
 from tests.conftest import convert
 from tests.delivery.receiver import Answer
@@ -135,3 +136,11 @@ def test_re_enable_is_a_post_for_staff_only(client, make_config):
     assert client.post(f"/configs/{config.pk}/enable/").status_code == 302  # to the login
     config.refresh_from_db()
     assert config.enabled is False
+
+
+@pytest.mark.parametrize(
+    ("ms", "words"),
+    [(None, "—"), (84, "84 ms"), (2500, "2.5 s"), (720_000, "12 min"), (10_800_000, "3 h")],
+)
+def test_durations_read_in_a_unit_at_a_glance(ms, words):
+    assert duration(ms) == words
