@@ -10,6 +10,7 @@ from django.test import Client
 from offers import lookups
 from offers.models import Advertiser, ApiKey, Click, Offer, OfferEvent, Publisher
 from postbacks.models import PostbackConfig
+from tests.delivery.receiver import Receiver
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -49,6 +50,14 @@ def _fresh_lookup_cache():
     lookups.clear()
     yield
     lookups.clear()
+
+
+@pytest.fixture
+def receiver():
+    """A publisher's server on loopback whose answers the test scripts."""
+    server = Receiver()
+    yield server
+    server.close()
 
 
 @pytest.fixture

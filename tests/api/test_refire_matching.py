@@ -5,19 +5,11 @@ import pytest
 from postbacks.dispatch import run_dispatcher
 from postbacks.models import Delivery, Dispatcher, PostbackLog
 from tests.api.conftest import errors
-from tests.delivery.receiver import Receiver
 from tests.refire_data import delivered, quiet_doorbell
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PATH = "postback-logs/refire/"
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.close()
 
 
 @pytest.fixture

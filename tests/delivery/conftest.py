@@ -10,13 +10,6 @@ from tests.qcluster_harness import QCluster
 
 
 @pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def make_receiver():
     """Receivers on other loopback addresses, e.g. 127.0.0.2 for the SSRF tests."""
     servers = []

@@ -6,19 +6,11 @@ from django.test import Client
 from postbacks import services
 from postbacks.dispatch import run_dispatcher
 from postbacks.models import Delivery, PostbackLog, RefireJob
-from tests.delivery.receiver import Receiver
 from tests.refire_data import delivered, quiet_doorbell
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 QUERY = "status=failed&postback_name=Flaky"
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.close()
 
 
 @pytest.fixture
