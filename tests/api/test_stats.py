@@ -9,16 +9,9 @@ from postbacks.models import AttemptRollup, Delivery, PostbackConfig
 from postbacks.rollups import bucket_start
 from tests.api.conftest import errors
 from tests.conftest import convert
-from tests.delivery.receiver import Answer, Receiver
+from tests.delivery.receiver import Answer
 
 EMPTY_BACKLOG = {"due": 0, "oldest_due_seconds": None, "retrying": 0}
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.close()
 
 
 def test_it_answers_the_shape_with_defaults(api, staff_key):
