@@ -33,7 +33,7 @@ def _confirm_page(
         "too_many": too_many,
         "reopening": counts.reopening(include) if counts else 0,
         "query": request.GET.urlencode(),
-        "can_confirm": counts is not None and not too_many and counts.reopening(True) > 0,
+        "can_confirm": counts is not None and not too_many and counts.reopening(include) > 0,
     }
     return render(request, "logs/refire.html", context, status=400 if errors or too_many else 200)
 
@@ -49,7 +49,8 @@ def refire_matching(request: HttpRequest) -> HttpResponse:
         return _confirm_page(request, None, errors, False)
     counts = count_refire_matching(logs)
     include = request.method == "POST" and request.POST.get(INCLUDE_SUCCEEDED) == "on"
-    if request.method != "POST" or counts.too_many(include):
+    nothing = counts.reopening(include) == 0
+    if request.method != "POST" or counts.too_many(include) or nothing:
         return _confirm_page(request, counts, {}, include)
     job = queue_refire_job(request.GET.urlencode(), include, request.user)
     return redirect("logs:refire-job", pk=job.pk)

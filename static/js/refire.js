@@ -10,9 +10,15 @@
     if (!summary || !box) return;
     var unfinished = Number(summary.getAttribute("data-unfinished"));
     var succeeded = Number(summary.getAttribute("data-succeeded"));
+    var limit = Number(summary.getAttribute("data-limit"));
+    var confirm = document.getElementById("confirm-refire");
+    var nothing = document.getElementById("refire-nothing");
     box.addEventListener("change", function () {
       var count = unfinished + (box.checked ? succeeded : 0);
       document.getElementById("refire-count").textContent = String(count);
+      // Nothing to re-open, or more than one re-fire may take: the server refuses both.
+      confirm.disabled = count === 0 || count > limit;
+      nothing.hidden = count !== 0;
     });
   }
 

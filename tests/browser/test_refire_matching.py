@@ -30,6 +30,7 @@ def test_from_the_filtered_list_to_a_finished_job(
     assert page.locator("#refire-count").inner_text() == "3"
     page.check("#include-succeeded")
     assert page.locator("#refire-count").inner_text() == "5"
+    assert page.locator("#confirm-refire").is_enabled()
     page.screenshot(path=str(screenshot_dir / "refire-confirm.png"), full_page=True)
     page.click("#confirm-refire")
 

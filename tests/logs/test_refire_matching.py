@@ -168,3 +168,20 @@ def test_only_staff(client, django_user_model, db):
     for path in ("/logs/refire/?status=failed", f"/logs/refire/{job.pk}/progress.json"):
         assert member.get(path).status_code == 403
     assert member.post("/logs/refire/?status=failed").status_code == 403
+
+
+def test_with_only_succeeded_deliveries_nothing_is_queued_until_include_succeeded(
+    ops_client, flaky, click
+):
+    delivered(flaky, click, 2, state="succeeded")
+    query = "postback_name=Flaky"
+
+    page = ops_client.get(f"/logs/refire/?{query}").content.decode()
+    unticked = ops_client.post(f"/logs/refire/?{query}")
+    assert 'id="confirm-refire" disabled' in page
+    assert 'id="refire-nothing">Nothing to re-open' in page
+    assert unticked.status_code == 200 and not RefireJob.objects.exists()
+
+    ticked = ops_client.post(f"/logs/refire/?{query}", {"include_succeeded": "on"})
+
+    assert ticked.status_code == 302 and RefireJob.objects.count() == 1
