@@ -8,6 +8,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from rest_framework import serializers
 
+from alerts.models import Alert, AlertRule
 from offers.models import (
     REJECTION_REASON_MAX_LENGTH,
     Advertiser,
@@ -17,7 +18,8 @@ from offers.models import (
     Publisher,
     validate_cidr_list,
 )
-from postbacks.models import Delivery, PostbackConfig, PostbackLog
+from postbacks.addresses import validate_postback_url
+from postbacks.models import Delivery, PostbackConfig, PostbackLog, validate_signing_secret
 
 BULK_REFIRE_LIMIT = 1000
 # DRF trims text, so a value of spaces only is blank, and refused; this pattern (in the
@@ -341,3 +343,53 @@ class StatsSerializer(serializers.Serializer):
     groups = StatsGroupSerializer(many=True)
     backlog = StatsBacklogSerializer()
     series = StatsPointSerializer(many=True)
+
+
+# Alerts (SPEC §11): rules for staff keys, and the alerts they opened (read-only).
+class AlertRuleSerializer(CleanedModelSerializer):
+    name = name_field(AlertRule)
+    emails = serializers.ListField(
+        child=serializers.EmailField(max_length=254),
+        required=False,
+        max_length=50,
+        help_text="Addresses to tell; empty = OPS_EMAIL.",
+    )
+    webhook_url = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        validators=[validate_postback_url],
+        help_text="Receives a signed JSON POST with a Slack-compatible `text` on open and "
+        "on resolve; refused like a postback URL if it names a forbidden address.",
+    )
+    webhook_secret = serializers.CharField(
+        required=False,
+        max_length=200,
+        validators=[validate_signing_secret],
+        help_text="whsec_… (Standard Webhooks) signing the webhook; generated when omitted.",
+    )
+
+    class Meta:
+        model = AlertRule
+        fields = [
+            "id",
+            "name",
+            "enabled",
+            "publisher",
+            "config",
+            "condition",
+            "threshold",
+            "window_minutes",
+            "min_attempts",
+            "emails",
+            "webhook_url",
+            "webhook_secret",
+        ]
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Alert
+        fields = ["id", "rule", "kind", "state", "opened", "resolved", "summary", "resolution"]
+        fields += ["config", "publisher_id", "count"]
+        read_only_fields = fields

@@ -13,6 +13,8 @@ router.register("offers", views.OfferViewSet, basename="offer")
 router.register("offer-events", views.OfferEventViewSet, basename="offer-event")
 router.register("publishers", views.PublisherViewSet, basename="publisher")
 router.register("postback-configs", views.PostbackConfigViewSet, basename="postback-config")
+router.register("alert-rules", views.AlertRuleViewSet, basename="alert-rule")
+router.register("alerts", views.AlertViewSet, basename="alert")
 
 urlpatterns = [
     path("", views.api_root, name="api-root"),

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from alerts.models import Alert, AlertKind, AlertRule, AlertState
 from api.access import IsStaff, IsStaffOrAdvertiser, caller_advertiser, is_staff, scoped
 from api.errors import Conflict
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -33,6 +34,8 @@ from api.idempotency import idempotent
 from api.pagination import NewestCreatedFirst, NewestFirst
 from api.serializers import (
     AdvertiserSerializer,
+    AlertRuleSerializer,
+    AlertSerializer,
     BulkQueuedSerializer,
     BulkRefireSerializer,
     ConversionSerializer,
@@ -387,6 +390,8 @@ def api_root(request):
         "offer-events": "offer-event",
         "publishers": "publisher",
         "postback-configs": "postback-config",
+        "alert-rules": "alert-rule",
+        "alerts": "alert",
     }
     links = {name: reverse(f"{base}-list", request=request) for name, base in basenames.items()}
     links["stats"] = reverse("stats", request=request)
@@ -450,6 +455,38 @@ class PostbackConfigViewSet(StaffViewSet):
     def test(self, request, pk=None):
         attempt = services.send_test(self.get_object())
         return Response(TestAttemptSerializer(attempt).data)
+
+
+class AlertFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=AlertState.choices)
+    kind = django_filters.ChoiceFilter(choices=AlertKind.choices)
+    rule = IdFilter(field_name="rule_id", min_value=1, max_value=ID_MAX)
+    config = IdFilter(field_name="config_id", min_value=1, max_value=ID_MAX)
+
+    class Meta:
+        model = Alert
+        fields = ["state", "kind", "rule", "config"]
+
+
+@extend_schema(tags=["alerts (staff)"])
+class AlertRuleViewSet(StaffViewSet):
+    """Alert rules (SPEC §11), evaluated by the worker every minute."""
+
+    queryset = AlertRule.objects.all()
+    serializer_class = AlertRuleSerializer
+
+
+@extend_schema(tags=["alerts (staff)"])
+class AlertViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
+    """Alerts, open and resolved, newest first; they open and resolve by themselves."""
+
+    queryset = Alert.objects.all()
+    serializer_class = AlertSerializer
+    permission_classes = [IsStaff]
+    pagination_class = NewestFirst
+    lookup_value_regex = r"[0-9]+"
+    filter_backends = [StrictFilterBackend]
+    filterset_class = AlertFilter
 
 
 STATS_PARAMETERS = ("window", "by", "format")

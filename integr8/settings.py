@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "postbacks",
     "logs",
     "health",
+    "alerts",
     "api",
 ]
 
@@ -239,6 +240,9 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "integr8@localhost")
+# Where this platform is reached, for the links in alert notices.
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000")
+ALERT_WEBHOOK_TIMEOUT_SECONDS = env_int("ALERT_WEBHOOK_TIMEOUT_SECONDS", 5)
 
 
 class QClusterLifecycle(logging.Filter):

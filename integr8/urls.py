@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/custom-postback/", custom_postback, name="custom-postback"),
     path("api/v1/", include("api.urls")),
     path("logs/", include("logs.urls")),
+    path("alerts/", include("alerts.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.core.mail import mail_admins, send_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from alerts import services as alerts
 from postbacks.addresses import template_target_problem
 from postbacks.context import click_context, conversion_context, with_timestamp
 from postbacks.macros import render
@@ -289,6 +288,7 @@ def record(results: list[tuple[Attempt, Outcome]]) -> Recorded:
         logs = PostbackLog.objects.bulk_create([log_row(a, outcome) for a, outcome in results])
         held = _held_claims([attempt for attempt, _ in results])
         changes = []
+        exhausted: list[tuple[PostbackConfig, str]] = []
         for attempt, outcome in results:
             key = (attempt.claimed_delivery.pk, attempt.claim_token)
             if key not in held:
@@ -298,8 +298,14 @@ def record(results: list[tuple[Attempt, Outcome]]) -> Recorded:
             changes.append((attempt, change))
             if change.state in (DeliveryState.SUCCEEDED, DeliveryState.FAILED):
                 recorded.ended.append((attempt, change.state))
+            if change.state == DeliveryState.FAILED and change.attempts >= (
+                attempt.claimed_delivery.max_attempts
+            ):
+                exhausted.append((attempt.config, change.last_error))
         _write_deliveries(changes)
         _count_endings(recorded.ended)
+        if exhausted:
+            alerts.deliveries_exhausted(exhausted)
         add_to_rollups(results, logs, recorded.ended)
     for attempt in recorded.lost:
         logger.info(
@@ -363,6 +369,7 @@ def _count_endings(ended: list[tuple[Attempt, str]]) -> None:
     }
     if recovered:
         PostbackConfig.objects.filter(pk__in=recovered).update(consecutive_failures=0)
+        alerts.configs_recovered(recovered)
     for attempt, state in ended:
         if state == DeliveryState.FAILED:
             _count_failure(attempt.config)
@@ -381,20 +388,8 @@ def _count_failure(config: PostbackConfig) -> None:
 
 
 def auto_disable(config: PostbackConfig, reason: str) -> None:
-    """Stop firing a config that keeps failing, and tell ops once the write commits."""
+    """Stop firing a config that keeps failing; the alert tells ops once the write commits."""
     config.enabled = False
     config.disabled_reason = f"{timezone.now():%Y-%m-%d %H:%M} UTC: {reason}"
     config.save(update_fields=["enabled", "disabled_reason", "updated"])
-    transaction.on_commit(lambda: _tell_ops(config, reason))
-
-
-def _tell_ops(config: PostbackConfig, reason: str) -> None:
-    subject = f"[Integr8] Postback {config.name!r} (#{config.pk}) was disabled"
-    message = (
-        f"{reason}\n\nPublisher: {config.publisher_id}\nURL template: {config.url}\n"
-        "Fix the endpoint, then re-enable the config (admin, or the API: enabled=true)."
-    )
-    if settings.OPS_EMAIL:
-        send_mail(subject, message, None, [settings.OPS_EMAIL], fail_silently=True)
-    else:
-        mail_admins(subject, message, fail_silently=True)
+    alerts.config_disabled(config, reason)

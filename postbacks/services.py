@@ -15,6 +15,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from alerts import services as alerts
 from offers.models import Click, Conversion, ConversionStatus
 from postbacks.attempts import Unsendable, build_request, log_row, sample_attempt
 from postbacks.context import sample_context
@@ -376,6 +377,7 @@ def enable_config(config: PostbackConfig) -> None:
     config.consecutive_failures = 0
     config.disabled_reason = ""
     config.save(update_fields=["enabled", "consecutive_failures", "disabled_reason", "updated"])
+    alerts.config_enabled(config)
 
 
 def rotate_secret(config: PostbackConfig) -> str:
