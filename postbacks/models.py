@@ -318,6 +318,10 @@ class RefireJob(models.Model):
     reopened = models.PositiveIntegerField(
         default=0, help_text="Of those, re-opened (a config disabled meanwhile is skipped)."
     )
+    last_delivery_id = models.BigIntegerField(
+        default=0,
+        help_text="Deliveries are taken in ID order; a resumed job goes on after this one.",
+    )
     error = models.TextField(blank=True)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)

@@ -178,6 +178,8 @@ REFIRE_MATCHING_LIMIT = 100_000
 REFIRE_CHUNK_SIZE = 1_000
 # The background task of a RefireJob, by its import path (django-q2 stores the name).
 REFIRE_JOB_TASK = "logs.tasks.run_refire_job"
+# A job without progress for this long lost its run (chunks take well under a second).
+REFIRE_JOB_STALL_SECONDS = 300
 
 
 class TooManyDeliveries(Exception):
@@ -307,27 +309,64 @@ def run_refire_job(job_id: int, logs: QuerySet[PostbackLog]) -> None:
         return
     job = RefireJob.objects.get(pk=job_id)
     try:
-        _run_refire_chunks(job, logs)
+        finished = _run_refire_chunks(job, logs)
     except TooManyDeliveries as problem:
         _finish_refire_job(job_id, RefireJobState.FAILED, str(problem))
     except Exception as problem:
         _finish_refire_job(job_id, RefireJobState.FAILED, f"Stopped: {problem}")
         raise
     else:
-        _finish_refire_job(job_id, RefireJobState.DONE)
+        if finished:
+            _finish_refire_job(job_id, RefireJobState.DONE)
 
 
-def _run_refire_chunks(job: RefireJob, logs: QuerySet[PostbackLog]) -> None:
-    ids = _matching_ids(logs, job.include_succeeded)
-    RefireJob.objects.filter(pk=job.pk).update(total=len(ids), updated=timezone.now())
+def _run_refire_chunks(job: RefireJob, logs: QuerySet[PostbackLog]) -> bool:
+    """Re-open the chunks after job.last_delivery_id; False if another run took over.
+
+    Each chunk's transaction moves last_delivery_id on, and first checks (row locked)
+    that it is still where this run left it: a resumed job and a run that was only slow
+    never re-open the same delivery twice.
+    """
+    last = job.last_delivery_id
+    ids = [pk for pk in _matching_ids(logs, job.include_succeeded) if pk > last]
+    RefireJob.objects.filter(pk=job.pk).update(total=job.done + len(ids), updated=timezone.now())
     for chunk in _chunks(ids):
         with transaction.atomic():
+            held = RefireJob.objects.select_for_update().filter(
+                pk=job.pk, state=RefireJobState.RUNNING, last_delivery_id=last
+            )
+            if not held.exists():
+                return False
             count = _reopen(_chunk_deliveries(chunk, job.include_succeeded))
+            last = chunk[-1]
             RefireJob.objects.filter(pk=job.pk).update(
-                done=F("done") + len(chunk), reopened=F("reopened") + count, updated=timezone.now()
+                done=F("done") + len(chunk),
+                reopened=F("reopened") + count,
+                last_delivery_id=last,
+                updated=timezone.now(),
             )
         if count:
             ring_doorbell()
+    return True
+
+
+def resume_stalled_refire_jobs(now=None) -> int:
+    """Re-queue jobs whose run was lost (a worker killed mid-job, or a lost task): queued
+    or running without progress for REFIRE_JOB_STALL_SECONDS. They go on where they were."""
+    now = now or timezone.now()
+    stall = getattr(settings, "REFIRE_JOB_STALL_SECONDS", REFIRE_JOB_STALL_SECONDS)
+    cutoff = now - timedelta(seconds=stall)
+    RefireJob.objects.filter(state=RefireJobState.RUNNING, updated__lt=cutoff).update(
+        state=RefireJobState.QUEUED, updated=now
+    )
+    stalled = list(
+        RefireJob.objects.filter(state=RefireJobState.QUEUED, created__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    for job_id in stalled:
+        _enqueue_refire_job(job_id)
+    return len(stalled)
 
 
 def reject_conversion(conversion: Conversion, reason: str) -> list[Delivery]:

@@ -5,6 +5,7 @@ from django_q.models import Schedule
 
 from postbacks.dispatch import forget_dead_dispatchers, run_dispatcher, wake_dispatcher
 from postbacks.models import Delivery
+from postbacks.services import resume_stalled_refire_jobs
 
 SWEEP_TASK = "postbacks.tasks.sweep"
 
@@ -14,11 +15,13 @@ def dispatch() -> None:
 
 
 def sweep() -> int:
-    """Scheduled every minute: ring for deliveries that are due (lost bell, expired lease)."""
+    """Scheduled every minute: ring for deliveries that are due (lost bell, expired lease),
+    and re-queue re-fire jobs whose run was lost."""
     due = Delivery.objects.due().count()
     if due:
         forget_dead_dispatchers()  # a killed dispatcher must not keep the bell quiet
         wake_dispatcher()
+    resume_stalled_refire_jobs()
     return due
 
 

@@ -1,11 +1,15 @@
 """Re-fire matching on /logs/: count, confirm, a background job in chunks, its progress."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from postbacks import services
 from postbacks.dispatch import run_dispatcher
 from postbacks.models import Delivery, PostbackLog, RefireJob
+from postbacks.tasks import sweep
 from tests.refire_data import delivered, quiet_doorbell
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -185,3 +189,41 @@ def test_with_only_succeeded_deliveries_nothing_is_queued_until_include_succeede
     ticked = ops_client.post(f"/logs/refire/?{query}", {"include_succeeded": "on"})
 
     assert ticked.status_code == 302 and RefireJob.objects.count() == 1
+
+
+def test_a_job_whose_run_was_lost_resumes_after_its_last_chunk(flaky, click, monkeypatch):
+    """A worker killed mid-job: the sweep re-queues it and it re-opens only the rest."""
+    monkeypatch.setattr(services, "REFIRE_CHUNK_SIZE", 300)
+    deliveries = sorted(delivered(flaky, click, 1000), key=lambda delivery: delivery.pk)
+    quiet_doorbell()
+    long_ago = timezone.now() - timedelta(hours=1)
+    job = RefireJob.objects.create(filters=QUERY, state="running", total=1000, done=300)
+    RefireJob.objects.filter(pk=job.pk).update(
+        reopened=300, last_delivery_id=deliveries[299].pk, created=long_ago, updated=long_ago
+    )
+
+    sweep()
+
+    job.refresh_from_db()
+    assert (job.state, job.total, job.done, job.reopened) == ("done", 1000, 1000, 1000)
+    assert states(deliveries[:300]) == {"failed"}  # the lost run's chunk is not re-fired twice
+    assert states(deliveries[300:]) == {"pending"}
+
+
+def test_a_run_that_was_overtaken_stops_without_re_opening(flaky, click):
+    deliveries = delivered(flaky, click, 5)
+    job = RefireJob.objects.create(filters=QUERY, state="running")
+    stale = RefireJob.objects.get(pk=job.pk)
+    RefireJob.objects.filter(pk=job.pk).update(last_delivery_id=max(d.pk for d in deliveries))
+
+    logs = PostbackLog.objects.filter(status="failed", postback_name="Flaky")
+    assert services._run_refire_chunks(stale, logs) is False
+    assert states(deliveries) == {"failed"}
+
+
+def test_a_recent_job_is_left_alone(flaky, click):
+    job = RefireJob.objects.create(filters=QUERY, state="running")
+
+    sweep()
+
+    assert RefireJob.objects.get(pk=job.pk).state == "running"
