@@ -1,13 +1,74 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 
+from offers.models import Offer, OfferEvent, Publisher
 from postbacks.attempts import Unsendable, build_request
 from postbacks.context import sample_context
-from postbacks.models import Delivery, PostbackConfig, new_webhook_id
+from postbacks.macros import macro_types, macros_for
+from postbacks.models import (
+    ContentType,
+    Delivery,
+    Method,
+    PostbackConfig,
+    PostbackType,
+    new_webhook_id,
+)
+from postbacks.preview import preview
 from postbacks.services import enable_config, refire_delivery, rotate_secret, send_test
+
+# The fields that shape the request: one fieldset on the form, with the macro list and
+# the live preview under it.
+REQUEST_FIELDS = ("url", "method", "content_type", "body")
+TEMPLATE_ATTRS = {"class": "template-field", "spellcheck": "false", "autocomplete": "off"}
+TEMPLATE_LABELS = {"url": "URL template", "body": "Body template"}
+TEMPLATE_WIDGETS = {
+    "url": forms.Textarea(attrs={**TEMPLATE_ATTRS, "rows": 2, "data-template": "url"}),
+    "body": forms.Textarea(attrs={**TEMPLATE_ATTRS, "rows": 5, "data-template": "body"}),
+}
+
+
+class PreviewForm(forms.Form):
+    """The config form's unsaved fields that shape the request. The template validators
+    are left out on purpose: what saving would refuse is reported as a problem, not a 400.
+    """
+
+    url = forms.CharField(max_length=PostbackConfig._meta.get_field("url").max_length)
+    method = forms.ChoiceField(choices=Method.choices)
+    content_type = forms.ChoiceField(choices=ContentType.choices, required=False)
+    body = forms.CharField(required=False)
+    postback_type = forms.ChoiceField(choices=PostbackType.choices)
+    publisher = forms.ModelChoiceField(Publisher.objects.all(), required=False)
+    offer = forms.ModelChoiceField(Offer.objects.all(), required=False)
+    event = forms.ModelChoiceField(OfferEvent.objects.all(), required=False)
+
+    def unsaved_config(self) -> PostbackConfig:
+        """A config in memory only, without a secret: never saved, never signed."""
+        data = self.cleaned_data
+        config = PostbackConfig(
+            name="Preview",
+            url=data["url"],
+            method=data["method"],
+            content_type=data["content_type"] or ContentType.FORM,
+            body=data["body"],
+            postback_type=data["postback_type"],
+            offer=data["offer"],
+            event=data["event"],
+        )
+        # No publisher chosen yet on the add form: {publisher_id} stays empty.
+        if data["publisher"] is not None:
+            config.publisher = data["publisher"]
+        return config
+
+
+def _field_errors(form: forms.Form) -> dict[str, list[str]]:
+    return {field: [str(message) for message in errors] for field, errors in form.errors.items()}
 
 
 @admin.register(PostbackConfig)
@@ -68,15 +129,74 @@ class PostbackConfigAdmin(admin.ModelAdmin):
             return None
         return redirect("admin:postbacks_postbackconfig_send_test", queryset.get().pk)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["widgets"] = {**TEMPLATE_WIDGETS, **kwargs.get("widgets", {})}
+        kwargs["labels"] = {**TEMPLATE_LABELS, **kwargs.get("labels", {})}
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        """The default single fieldset, with the request fields in one of their own after
+        what comes before the URL template (name, publisher, offer, type, event)."""
+        fields = list(self.get_fields(request, obj))
+        start = fields.index("url") if "url" in fields else len(fields)
+        head = [name for name in fields[:start] if name not in REQUEST_FIELDS]
+        request_fields = [name for name in REQUEST_FIELDS if name in fields]
+        rest = [name for name in fields[start:] if name not in REQUEST_FIELDS]
+        fieldsets: list[tuple[str | None, dict[str, Any]]] = [
+            (None, {"fields": head}),
+            ("Request", {"fields": request_fields, "classes": ["postback-request"]}),
+            ("Delivery and signing", {"fields": rest}),
+        ]
+        return [(name, options) for name, options in fieldsets if options["fields"]]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        """The macro list and live preview, with their script and stylesheet (this form only)."""
+        can_preview = self._can_preview(request, obj)
+        context.update(
+            can_preview=can_preview,
+            macro_guide=[
+                ("{" + name + "}", meaning, " ".join(macro_types(name)))
+                for name, meaning in macros_for()
+            ],
+            preview_url=reverse("admin:postbacks_postbackconfig_preview"),
+        )
+        if can_preview:
+            context["media"] = context["media"] + forms.Media(
+                css={"all": ["css/config-form.css"]}, js=["js/config-form.js"]
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _can_preview(self, request: HttpRequest, obj=None) -> bool:
+        if obj is None:
+            return self.has_add_permission(request) or self.has_change_permission(request)
+        return self.has_change_permission(request, obj)
+
     def get_urls(self):
         urls = [
             path(
                 "<int:config_id>/send-test/",
                 self.admin_site.admin_view(self.send_test_view),
                 name="postbacks_postbackconfig_send_test",
-            )
+            ),
+            path(
+                "preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="postbacks_postbackconfig_preview",
+            ),
         ]
         return urls + super().get_urls()
+
+    def preview_view(self, request: HttpRequest) -> JsonResponse:
+        """POST the unsaved form fields: JSON with the url, method and body the config
+        would send with sample values, and its problems in words. Saves and sends nothing."""
+        if request.method != "POST":
+            return JsonResponse({"errors": {"method": ["POST the form fields."]}}, status=405)
+        if not self._can_preview(request):
+            return JsonResponse({"errors": {"permission": ["Cannot change configs."]}}, status=403)
+        form = PreviewForm(request.POST)
+        if not form.is_valid():
+            return JsonResponse({"errors": _field_errors(form)}, status=400)
+        return JsonResponse(preview(form.unsaved_config()))
 
     def send_test_view(self, request, config_id: int):
         """GET: what will be sent, with sample values. POST: send it and show the result."""
