@@ -133,7 +133,7 @@ def render_row(
         f"{escape(trigger_label)}</span></td>"
         f'<td class="num">{duration(log.duration_ms)}</td>'
         f'<td class="mono cell-clip cell-url">{clip(log.url)}</td>'
-        f'<td class="cell-clip">{clip(log.error)}</td>'
+        f'<td class="cell-clip cell-error">{clip(log.error)}</td>'
         f'<td class="mono cell-clip">{response}</td>'
         "</tr>"
     )
