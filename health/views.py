@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from alerts.models import Alert, AlertState
 from health.chart import attempts_chart
 from logs.views import staff_required
 from postbacks import stats
@@ -76,6 +77,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "chart": attempts_chart(figures["series"], _config_edits(start)),
         "disabled_configs": _disabled_configs(),
         "exhausted": _exhausted(start, since),
+        "open_alerts": _open_alerts(),
         "query": request.GET.urlencode(),
     }
     return render(request, "health/overview.html", context)
@@ -187,6 +189,10 @@ def _exhausted(start: datetime, since: dict[str, str]) -> list[dict]:
         }
         exhausted.append({"config": config, "failed": row["failed"], "link": logs_link(**filters)})
     return exhausted
+
+
+def _open_alerts() -> list[Alert]:
+    return list(Alert.objects.filter(state=AlertState.OPEN).select_related("config")[:20])
 
 
 @staff_required

@@ -5,13 +5,15 @@ from django.core import checks
 
 
 def ops_email(app_configs=None, **kwargs) -> list[checks.Warning]:
-    """A config disabled after repeated failures emails OPS_EMAIL, else Django's ADMINS."""
+    """Alert notices (a config auto-disabled, a rule that names no address) email
+    OPS_EMAIL, else Django's ADMINS."""
     if settings.OPS_EMAIL or settings.ADMINS:
         return []
     return [
         checks.Warning(
-            "OPS_EMAIL is not set: when a postback config is disabled after repeated "
-            "failures, nobody is told (the notice goes to Django's ADMINS, which is empty).",
+            "OPS_EMAIL is not set: alerts (a postback config disabled after repeated "
+            "failures, the default alert rule) email nobody (the notice goes to Django's "
+            "ADMINS, which is empty). They still show on /alerts/.",
             hint=(
                 "Set OPS_EMAIL=ops@example.com. Mail goes through EMAIL_BACKEND, by default "
                 "printed on the worker's console; for SMTP set "

@@ -5,6 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
+from alerts.services import open_alert, resolve_alert
 from health.views import duration
 from postbacks.models import PostbackConfig
 from tests.conftest import convert
@@ -144,3 +145,17 @@ def test_re_enable_is_a_post_for_staff_only(client, make_config):
 )
 def test_durations_read_in_a_unit_at_a_glance(ms, words):
     assert duration(ms) == words
+
+
+def test_open_alerts_need_attention(ops_client, publisher):
+    open_alert("x", "condition", "Postback 'A' (#1, publisher #1): first-attempt success 5 %")
+    gone = open_alert("y", "condition", "Postback 'B': all well again")
+    assert gone is not None
+    resolve_alert(gone, "Cleared.")
+    PostbackConfig.objects.create(name="A", publisher=publisher, url="https://pb.example/")
+
+    page = BeautifulSoup(ops_client.get("/").content, "html.parser")
+
+    [item] = page.select("#attention-alerts li")
+    assert "first-attempt success 5 %" in item.text
+    assert item.select_one("a")["href"].startswith("/alerts/#alert-")
