@@ -112,10 +112,10 @@ class AlertRule(models.Model):
         return f"oldest due delivery older than {self.threshold} min"
 
     def scope(self) -> str:
-        if self.config_id:
-            return f"config {self.config} (#{self.config_id})"
-        if self.publisher_id:
-            return f"configs of publisher {self.publisher} (#{self.publisher_id})"
+        if self.config is not None:
+            return f"config {self.config.name} (#{self.config_id})"
+        if self.publisher is not None:
+            return f"configs of publisher {self.publisher.name} (#{self.publisher_id})"
         return "every config"
 
 
