@@ -11,9 +11,9 @@ def ops_email(app_configs=None, **kwargs) -> list[checks.Warning]:
         return []
     return [
         checks.Warning(
-            "OPS_EMAIL is not set: alerts (a postback config disabled after repeated "
-            "failures, the default alert rule) email nobody (the notice goes to Django's "
-            "ADMINS, which is empty). They still show on /alerts/.",
+            "OPS_EMAIL is not set: when an alert opens (a postback config disabled after "
+            "repeated failures, the default alert rule), nobody is told by email (the "
+            "notice goes to Django's ADMINS, which is empty); it still shows on /alerts/.",
             hint=(
                 "Set OPS_EMAIL=ops@example.com. Mail goes through EMAIL_BACKEND, by default "
                 "printed on the worker's console; for SMTP set "

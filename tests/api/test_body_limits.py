@@ -394,7 +394,7 @@ def test_schema_bounds_page_size(schema):
         for parameter in operation.get("parameters", [])
         if parameter["name"] == "page_size"
     ]
-    assert len(sizes) == 7  # every list
+    assert len(sizes) == 9  # every list
     bounded = {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}
     assert all(size == bounded for size in sizes)
 
