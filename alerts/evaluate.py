@@ -5,13 +5,13 @@ ones whose condition cleared; events resolve when what raised them is over."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Min, QuerySet, Sum
+from django.db.models import Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from alerts.models import Alert, AlertKind, AlertRule, AlertState, Condition
 from alerts.services import config_name, open_alert, resolve_alert
-from postbacks.models import AttemptRollup, Delivery, PostbackConfig
-from postbacks.rollups import bucket_start
+from postbacks.models import Delivery, PostbackConfig
+from postbacks.rollups import BUCKET, bucket_start, summed
 
 
 @dataclass
@@ -50,22 +50,24 @@ def _scoped(queryset: QuerySet, rule: AlertRule, publisher_field: str) -> QueryS
 
 def _success_rates(rule: AlertRule, now: datetime) -> dict[int, Reading]:
     since = bucket_start(now - timedelta(minutes=rule.window_minutes))
-    rows = (
-        _scoped(AttemptRollup.objects.filter(bucket__gte=since), rule, "publisher_id")
-        .values("config_id")
-        .annotate(first=Sum("first_attempts"), ok=Sum("first_attempt_successes"))
-    )
+    scope = Q()
+    if rule.config_id:
+        scope &= Q(config_id=rule.config_id)
+    if rule.publisher_id:
+        scope &= Q(publisher_id=rule.publisher_id)
+    sums = {"first": Sum("first_attempts"), "ok": Sum("first_attempt_successes")}
+    rows = summed(since, bucket_start(now) + BUCKET, sums, "config_id", scope)
     readings = {}
-    for row in rows:
-        first, ok = row["first"] or 0, row["ok"] or 0
+    for config_id, row in rows.items():
+        first, ok = row["first"], row["ok"]
         span = f"over the last {rule.window_minutes} min"
         if first < max(rule.min_attempts, 1):
             words = f"only {first} first attempts {span} (fewer than {rule.min_attempts})"
-            readings[row["config_id"]] = Reading(row["config_id"], False, words)
+            readings[config_id] = Reading(config_id, False, words)
             continue
         rate = ok * 100 / first
         words = f"first-attempt success {rate:.0f} % ({ok} of {first}) {span}"
-        readings[row["config_id"]] = Reading(row["config_id"], rate < rule.threshold, words)
+        readings[config_id] = Reading(config_id, rate < rule.threshold, words)
     return readings
 
 

@@ -6,6 +6,7 @@ table, and links to /logs/ with the filters and time range behind it.
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,8 +21,8 @@ from alerts.models import Alert, AlertState
 from health.chart import attempts_chart
 from logs.views import staff_required
 from postbacks import stats
-from postbacks.models import AttemptRollup, PostbackConfig
-from postbacks.rollups import COUNT_COLUMNS
+from postbacks.models import PostbackConfig
+from postbacks.rollups import summed
 from postbacks.services import enable_config
 
 # (label, the /logs/ filters of its attempts); None: no filter can select them yet.
@@ -35,6 +36,8 @@ FAILURE_FILTERS: dict[str, dict[str, str] | None] = {
     "skipped": None,
 }
 GROUP_LABELS = {"publisher": "Publisher", "config": "Postback config", "offer": "Offer"}
+# Groups shown unless ?rows=all: the most failed attempts first, so the broken ones lead.
+ROWS_SHOWN = 50
 
 
 @dataclass
@@ -43,26 +46,32 @@ class Figure:
     link: str = ""
 
 
+@cache
+def _logs_path() -> str:
+    return reverse("logs:list")
+
+
 def logs_link(**filters: str) -> str:
-    return reverse("logs:list") + "?" + urlencode(filters)
+    return _logs_path() + "?" + urlencode(filters)
 
 
 @staff_required
 def overview(request: HttpRequest) -> HttpResponse:
     window = request.GET.get("window", stats.DEFAULT_WINDOW)
     by = request.GET.get("by", stats.DEFAULT_BY)
-    errors = _parameter_errors(window, by)
+    every_row = request.GET.get("rows", "") == "all"
+    errors = _parameter_errors(window, by, request.GET.get("rows", ""))
     if errors:
         context = {"errors": errors, "windows": stats.WINDOWS, "groupings": GROUP_LABELS}
         return render(request, "health/overview.html", context, status=400)
-    now = timezone.now()
-    start = stats.window_start(window, now)
+    figures = stats.figures(window, by)
+    start = figures.start
     since = {"created_after": f"{start:%Y-%m-%dT%H:%M:%SZ}"}
-    figures = stats.stats(window, by)
-    scopes = _group_scopes(figures["groups"], by)
-    rows = [
-        _group_row(group, {**scopes.get(group["id"], {}), **since}) for group in figures["groups"]
-    ]
+    shown = worst_first(figures.groups)
+    if not every_row:
+        shown = shown[:ROWS_SHOWN]
+    scopes = _group_scopes(shown, by)
+    rows = [_group_row(group, {**scopes.get(group["id"], {}), **since}) for group in shown]
     context = {
         "window": window,
         "by": by,
@@ -71,10 +80,12 @@ def overview(request: HttpRequest) -> HttpResponse:
         "group_label": GROUP_LABELS[by],
         "start": start,
         "configured": PostbackConfig.objects.exists(),
-        "total": _total(start, since),
+        "total": _group_row(figures.total, since),
         "rows": rows,
-        "backlog": figures["backlog"],
-        "chart": attempts_chart(figures["series"], _config_edits(start)),
+        "groups_count": len(figures.groups),
+        "every_row": every_row,
+        "backlog": figures.backlog,
+        "chart": attempts_chart(figures.series, _config_edits(start)),
         "disabled_configs": _disabled_configs(),
         "exhausted": _exhausted(start, since),
         "open_alerts": _open_alerts(),
@@ -83,13 +94,23 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "health/overview.html", context)
 
 
-def _parameter_errors(window: str, by: str) -> dict[str, str]:
+def _parameter_errors(window: str, by: str, rows: str) -> dict[str, str]:
     errors = {}
+    if rows not in ("", "all"):
+        errors["rows"] = f"{rows!r} is not a choice: use rows=all, or leave it out."
     if window not in stats.WINDOWS:
         errors["window"] = f"{window!r} is not a window: use {', '.join(stats.WINDOWS)}."
     if by not in stats.GROUPINGS:
         errors["by"] = f"{by!r} is not a grouping: use {', '.join(stats.GROUPINGS)}."
     return errors
+
+
+def worst_first(groups: list[dict]) -> list[dict]:
+    """The groups with the most failed attempts first, then the busiest, then by ID."""
+    return sorted(
+        groups,
+        key=lambda group: (-sum(group["failures"].values()), -group["attempts"], group["id"]),
+    )
 
 
 def _group_scopes(groups: list[dict], by: str) -> dict[int, dict[str, str]]:
@@ -142,15 +163,6 @@ def _group_row(group: dict, scope: dict[str, str]) -> dict:
     }
 
 
-def _total(start: datetime, since: dict[str, str]) -> dict:
-    """The whole platform's figures, summed over every rollup row of the window."""
-    sums = AttemptRollup.objects.filter(bucket__gte=start).aggregate(
-        **{column: Sum(column) for column in COUNT_COLUMNS}
-    )
-    total = stats.group({column: value or 0 for column, value in sums.items()}, 0, "All")
-    return _group_row(total, since)
-
-
 def _config_edits(start: datetime) -> list[tuple[datetime, str]]:
     edited = PostbackConfig.objects.filter(updated__gte=start).only("name", "updated")
     return [(config.updated, f"{config.name} (#{config.pk}) edited") for config in edited[:50]]
@@ -168,17 +180,16 @@ def _disabled_configs() -> list[PostbackConfig]:
 
 def _exhausted(start: datetime, since: dict[str, str]) -> list[dict]:
     """Configs with deliveries that failed for good in the window, from the rollups."""
-    rows = (
-        AttemptRollup.objects.filter(bucket__gte=start)
-        .values("config_id")
-        .annotate(failed=Sum("deliveries_failed"))
-        .filter(failed__gt=0)
-        .order_by("-failed")[:50]
+    sums = summed(
+        start, stats.window_end(timezone.now()), {"failed": Sum("deliveries_failed")}, "config_id"
     )
-    configs = PostbackConfig.objects.in_bulk([row["config_id"] for row in rows])
+    failed = sorted(
+        ((row["failed"], pk) for pk, row in sums.items() if row["failed"]), reverse=True
+    )[:50]
+    configs = PostbackConfig.objects.in_bulk([pk for _, pk in failed])
     exhausted = []
-    for row in rows:
-        config = configs.get(row["config_id"])
+    for count, pk in failed:
+        config = configs.get(pk)
         if config is None:
             continue
         filters = {
@@ -187,7 +198,7 @@ def _exhausted(start: datetime, since: dict[str, str]) -> list[dict]:
             "status": "failed",
             **since,
         }
-        exhausted.append({"config": config, "failed": row["failed"], "link": logs_link(**filters)})
+        exhausted.append({"config": config, "failed": count, "link": logs_link(**filters)})
     return exhausted
 
 

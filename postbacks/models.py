@@ -330,11 +330,10 @@ class RefireJob(models.Model):
         return f"Re-fire job #{self.pk} ({self.state}, {self.done}/{self.total})"
 
 
-class AttemptRollup(models.Model):
-    """Attempts per config, offer and 5-minute bucket: what /api/v1/stats/ and the overview
-    add up instead of scanning the log. Written by postbacks.rollups in the transaction
-    that writes the attempts' log rows; plain ID columns (no foreign keys) so rows outlive
-    deleted configs and grouping by publisher, config or offer never joins.
+class RollupCounts(models.Model):
+    """The columns a rollup row adds up, whatever the length of its bucket: plain ID
+    columns (no foreign keys) so rows outlive deleted configs and grouping by publisher,
+    config or offer never joins.
 
     Send tests are not counted (they are not deliveries). Latency columns count attempts
     by duration (`latency_le_10` = at most 10 ms, … `latency_gt_60000`); `to_success_*`
@@ -342,7 +341,6 @@ class AttemptRollup(models.Model):
     succeeded.
     """
 
-    bucket = models.DateTimeField(help_text="Start of the 5-minute bucket (UTC).")
     config_id = models.BigIntegerField()
     publisher_id = models.BigIntegerField()
     offer_id = models.BigIntegerField()
@@ -390,6 +388,17 @@ class AttemptRollup(models.Model):
     to_success_gt_24h = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class AttemptRollup(RollupCounts):
+    """Attempts per config, offer and 5-minute bucket: what /api/v1/stats/ and the overview
+    add up instead of scanning the log. Written by postbacks.rollups in the transaction
+    that writes the attempts' log rows."""
+
+    bucket = models.DateTimeField(help_text="Start of the 5-minute bucket (UTC).")
+
+    class Meta:
         constraints = [
             # The upsert's ON CONFLICT target; bucket first, so it also serves the stats'
             # window scan (WHERE bucket >= window start).
@@ -400,3 +409,26 @@ class AttemptRollup(models.Model):
 
     def __str__(self) -> str:
         return f"Config #{self.config_id}, offer #{self.offer_id} at {self.bucket:%Y-%m-%d %H:%M}"
+
+
+class CoarseAttemptRollup(RollupCounts):
+    """The same counts per hour, 6 hours and day, written beside the 5-minute rows in the
+    same statement batch: a 30-day window adds up about 70 rows per config and offer
+    (whole days inside, hours and 5-minute rows at its edges) instead of 8,640."""
+
+    span = models.PositiveIntegerField(help_text="Length of the bucket in seconds.")
+    bucket = models.DateTimeField(help_text="Start of the bucket (UTC, aligned on its span).")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["span", "bucket", "config_id", "offer_id"],
+                name="coarseattemptrollup_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"Config #{self.config_id}, offer #{self.offer_id}, {self.span} s "
+            f"from {self.bucket:%Y-%m-%d %H:%M}"
+        )

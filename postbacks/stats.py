@@ -1,6 +1,7 @@
 """Delivery health figures (SPEC §11) from the rollups and the delivery table only.
 
-- The window covers the 5-minute rollup buckets from the one holding now − window to now.
+- The window covers the 5-minute rollup buckets from the one holding now − window to the
+  one holding now, added up from the fewest rollup rows (postbacks.rollups.summed).
 - attempts: every attempt but Send tests; deliveries_finished: deliveries that ended in
   the window (succeeded, or failed for good); a re-fired delivery that ends again
   counts again.
@@ -14,27 +15,29 @@
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from offers.models import Advertiser, Offer, Publisher
 from postbacks.models import (
-    AttemptRollup,
     Delivery,
     DeliveryQuerySet,
     DeliveryState,
     PostbackConfig,
 )
 from postbacks.rollups import (
+    BUCKET,
     COUNT_COLUMNS,
     LATENCY_COLUMNS,
     LATENCY_EDGES_MS,
     TO_SUCCESS_COLUMNS,
     TO_SUCCESS_EDGES_MS,
     bucket_start,
+    summed,
 )
 
 WINDOWS = {
@@ -64,40 +67,75 @@ FAILURE_COLUMNS = {
 DEFAULT_WINDOW, DEFAULT_BY = "24h", "publisher"
 
 
+SUMS = {column: Sum(column) for column in COUNT_COLUMNS}
+
+
 def window_start(window: str, now: datetime) -> datetime:
     return bucket_start(now - WINDOWS[window])
 
 
-def stats(window: str, by: str, advertiser: Advertiser | None = None) -> dict:
-    """The §11 figures for the window, grouped by publisher, config or offer; an
-    advertiser sees its own offers' attempts and deliveries only."""
+def window_end(now: datetime) -> datetime:
+    """The end of the bucket holding now (exclusive)."""
+    return bucket_start(now) + BUCKET
+
+
+@dataclass
+class Figures:
+    window: str
+    by: str
+    start: datetime
+    groups: list[dict]
+    total: dict
+    backlog: dict
+    series: list[dict]
+
+
+def figures(window: str, by: str, advertiser: Advertiser | None = None) -> Figures:
+    """The §11 figures for the window, grouped by publisher, config or offer, and the
+    total over all groups; an advertiser sees its own offers' attempts and deliveries."""
     now = timezone.now()
-    rollups = AttemptRollup.objects.filter(bucket__gte=window_start(window, now))
-    deliveries = Delivery.objects.all()
+    start, end = window_start(window, now), window_end(now)
+    scope, deliveries = None, Delivery.objects.all()
     if advertiser is not None:
-        rollups = rollups.filter(offer_id__in=Offer.objects.filter(advertiser=advertiser))
+        scope = Q(offer_id__in=Offer.objects.filter(advertiser=advertiser))
         deliveries = deliveries.filter(
             Q(conversion__offer__advertiser=advertiser) | Q(click__offer__advertiser=advertiser)
         )
+    sums = summed(start, end, SUMS, key=GROUPINGS[by], scope=scope)
+    return Figures(
+        window=window,
+        by=by,
+        start=start,
+        groups=named_groups(sums, by),
+        total=group(added_up(sums.values()), 0, "All"),
+        backlog=backlog(deliveries, now),
+        series=series(start, now, window, scope),
+    )
+
+
+def stats(window: str, by: str, advertiser: Advertiser | None = None) -> dict:
+    """GET /api/v1/stats/'s answer (SPEC §11)."""
+    found = figures(window, by, advertiser)
     return {
         "window": window,
         "by": by,
-        "groups": groups(rollups, by),
-        "backlog": backlog(deliveries, now),
-        "series": series(rollups, window, now),
+        "groups": found.groups,
+        "backlog": found.backlog,
+        "series": found.series,
     }
 
 
-def groups(rollups: QuerySet, by: str) -> list[dict]:
-    key = GROUPINGS[by]
-    sums = {column: Sum(column) for column in COUNT_COLUMNS}
-    rows = list(rollups.values(key).annotate(**sums).order_by(key))
-    names = dict(
-        NAMED[by]
-        ._default_manager.filter(pk__in=[row[key] for row in rows])
-        .values_list("pk", "name")
-    )
-    return [group(row, row[key], names.get(row[key])) for row in rows]
+def named_groups(sums: dict[int, dict[str, int]], by: str) -> list[dict]:
+    names = dict(NAMED[by]._default_manager.filter(pk__in=list(sums)).values_list("pk", "name"))
+    return [group(row, pk, names.get(pk)) for pk, row in sorted(sums.items())]
+
+
+def added_up(rows: Iterable[dict[str, int]]) -> dict[str, int]:
+    total = dict.fromkeys(COUNT_COLUMNS, 0)
+    for row in rows:
+        for column in COUNT_COLUMNS:
+            total[column] += row[column]
+    return total
 
 
 def group(row: dict, pk: int, name: str | None) -> dict:
@@ -150,19 +188,18 @@ def backlog(deliveries: DeliveryQuerySet, now: datetime) -> dict:
     }
 
 
-def series(rollups: QuerySet, window: str, now: datetime) -> list[dict]:
+def series(start: datetime, now: datetime, window: str, scope: Q | None = None) -> list[dict]:
     """Attempts per interval, succeeded vs failed, with empty intervals as zeros."""
     interval = SERIES_INTERVALS[window]
     points: dict[datetime, dict] = {}
-    start = bucket_start(window_start(window, now), interval)
-    while start <= now:
-        points[start] = {"start": start, "succeeded": 0, "failed": 0}
-        start += interval
-    per_bucket = rollups.values("bucket").annotate(ok=Sum("succeeded"), total=Sum("attempts"))
-    for row in per_bucket.order_by("bucket"):
-        point = points.get(bucket_start(row["bucket"], interval))
-        if point is None:  # a bucket ahead of this clock
-            continue
+    point_start = bucket_start(start, interval)
+    while point_start <= now:
+        points[point_start] = {"start": point_start, "succeeded": 0, "failed": 0}
+        point_start += interval
+    sums = {"ok": Sum("succeeded"), "total": Sum("attempts")}
+    per_bucket = summed(start, window_end(now), sums, "bucket", scope, coarsest=interval)
+    for bucket, row in per_bucket.items():
+        point = points[bucket_start(bucket, interval)]
         point["succeeded"] += row["ok"]
         point["failed"] += row["total"] - row["ok"]
     return list(points.values())

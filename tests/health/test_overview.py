@@ -4,9 +4,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from django.utils import timezone
 
 from alerts.services import open_alert, resolve_alert
 from health.views import duration
+from offers.models import Publisher
+from postbacks import rollups
 from postbacks.models import PostbackConfig
 from tests.conftest import convert
 from tests.delivery.receiver import Answer
@@ -41,7 +44,10 @@ def test_anonymous_visitors_sign_in_and_non_staff_are_refused(client, django_use
     assert client.get("/").status_code == 403
 
 
-@pytest.mark.parametrize(("params", "name"), [({"window": "2h"}, "window"), ({"by": "x"}, "by")])
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [({"window": "2h"}, "window"), ({"by": "x"}, "by"), ({"rows": "100"}, "rows")],
+)
 def test_an_unknown_window_or_grouping_is_a_400_naming_it(ops_client, params, name):
     response, soup = page(ops_client, **params)
 
@@ -159,3 +165,31 @@ def test_open_alerts_need_attention(ops_client, publisher):
     [item] = page.select("#attention-alerts li")
     assert "first-attempt success 5 %" in item.text
     assert item.select_one("a")["href"].startswith("/alerts/#alert-")
+
+
+def test_the_50_groups_with_most_failures_come_first_and_the_rest_on_request(
+    ops_client, make_config
+):
+    make_config("http://127.0.0.1:9/pb")
+    publishers = Publisher.objects.bulk_create(Publisher(name=f"P{n}") for n in range(55))
+    now = rollups.bucket_start(timezone.now())
+    rollups._upsert(
+        {
+            (now, 1, 1 + n): {
+                "publisher_id": publisher.pk,
+                "attempts": 100,
+                "succeeded": 100 - n,
+                "failed_5xx": n,
+            }
+            for n, publisher in enumerate(publishers)
+        }
+    )
+
+    _, soup = page(ops_client, window="1h", by="publisher")
+    names = [th.get_text().split(" #")[0] for th in soup.select("#groups tbody th")]
+    assert names == [f"P{n}" for n in range(54, 4, -1)]  # 54 failures first, 50 rows
+    more = soup.select_one("#more-groups")
+    assert "of 55 publishers" in more.get_text()
+    _, soup = page(ops_client, **dict(parse_qs(urlsplit(more.a["href"]).query)))
+    assert len(soup.select("#groups tbody tr")) == 55
+    assert soup.select_one("#more-groups") is None
