@@ -26,8 +26,8 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING
 
-from django.db import connection
-from django.db.models import Aggregate, Q
+from django.db import connection, connections
+from django.db.models import Aggregate, Q, QuerySet
 
 from postbacks.models import (
     AttemptRollup,
@@ -281,20 +281,36 @@ def summed(
             ranges[AttemptRollup].append(window)
         else:
             ranges[CoarseAttemptRollup].append(window & Q(span=int(span.total_seconds())))
-    totals: dict = {}
+    names = list(sums)
+    totals: dict[object, list[int]] = {}
     for model, windows in ranges.items():
         if not windows:
             continue
         rows = model._default_manager.filter(reduce(or_, windows))
         if scope is not None:
             rows = rows.filter(scope)
-        found: list[tuple[object, dict]]
-        if key is None:
-            found = [(None, rows.aggregate(**sums))]
-        else:
-            found = [(row[key], row) for row in rows.values(key).annotate(**sums).order_by()]
-        for value, row in found:
-            total = totals.setdefault(value, dict.fromkeys(sums, 0))
-            for name in sums:
-                total[name] += row[name] or 0
-    return totals
+        for value, counts in _sums_of(rows, key, sums):
+            total = totals.get(value)
+            if total is None:
+                totals[value] = [count or 0 for count in counts]
+            else:
+                totals[value] = [a + (b or 0) for a, b in zip(total, counts, strict=True)]
+    return {value: dict(zip(names, counts, strict=True)) for value, counts in totals.items()}
+
+
+def _sums_of(
+    rows: QuerySet, key: str | None, sums: Mapping[str, Aggregate]
+) -> list[tuple[object, Sequence[int | None]]]:
+    """(value of key, the sums in the order of `sums`) per group of rows."""
+    if key is None:
+        found = rows.aggregate(**sums)
+        return [(None, [found[name] for name in sums])]
+    grouped = rows.values(key).annotate(**sums).order_by()
+    if key == "bucket":  # datetimes, which the ORM converts (SQLite answers text)
+        return [(row[key], [row[name] for name in sums]) for row in grouped]
+    # IDs and counts need no conversion: the cursor's tuples are twice as fast as the
+    # ORM's dicts for the 400 groups × 45 sums of a window.
+    sql, params = grouped.query.sql_with_params()
+    with connections[grouped.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(row[0], row[1:]) for row in cursor.fetchall()]
