@@ -10,19 +10,17 @@ from functools import cache
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Sum
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from alerts.models import Alert, AlertState
 from health.chart import attempts_chart
 from logs.views import staff_required
 from postbacks import stats
-from postbacks.models import PostbackConfig
-from postbacks.rollups import summed
+from postbacks.models import Delivery, DeliveryState, PostbackConfig
 from postbacks.services import enable_config
 
 # (label, the /logs/ filters of its attempts); None: no filter can select them yet.
@@ -36,7 +34,7 @@ FAILURE_FILTERS: dict[str, dict[str, str] | None] = {
     "skipped": None,
 }
 GROUP_LABELS = {"publisher": "Publisher", "config": "Postback config", "offer": "Offer"}
-# Groups shown unless ?rows=all: the most failed attempts first, so the broken ones lead.
+# Groups shown unless ?rows=all (the most failed attempts first, so the broken ones lead).
 ROWS_SHOWN = 50
 
 
@@ -64,14 +62,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     if errors:
         context = {"errors": errors, "windows": stats.WINDOWS, "groupings": GROUP_LABELS}
         return render(request, "health/overview.html", context, status=400)
-    figures = stats.figures(window, by)
+    figures = stats.figures(window, by, worst=True, limit=None if every_row else ROWS_SHOWN)
     start = figures.start
     since = {"created_after": f"{start:%Y-%m-%dT%H:%M:%SZ}"}
-    shown = worst_first(figures.groups)
-    if not every_row:
-        shown = shown[:ROWS_SHOWN]
-    scopes = _group_scopes(shown, by)
-    rows = [_group_row(group, {**scopes.get(group["id"], {}), **since}) for group in shown]
+    scopes = _group_scopes(figures.groups, by)
+    rows = [_group_row(group, {**scopes.get(group["id"], {}), **since}) for group in figures.groups]
     context = {
         "window": window,
         "by": by,
@@ -82,7 +77,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "configured": PostbackConfig.objects.exists(),
         "total": _group_row(figures.total, since),
         "rows": rows,
-        "groups_count": len(figures.groups),
+        "groups_count": figures.group_count,
         "every_row": every_row,
         "backlog": figures.backlog,
         "chart": attempts_chart(figures.series, _config_edits(start)),
@@ -103,14 +98,6 @@ def _parameter_errors(window: str, by: str, rows: str) -> dict[str, str]:
     if by not in stats.GROUPINGS:
         errors["by"] = f"{by!r} is not a grouping: use {', '.join(stats.GROUPINGS)}."
     return errors
-
-
-def worst_first(groups: list[dict]) -> list[dict]:
-    """The groups with the most failed attempts first, then the busiest, then by ID."""
-    return sorted(
-        groups,
-        key=lambda group: (-sum(group["failures"].values()), -group["attempts"], group["id"]),
-    )
 
 
 def _group_scopes(groups: list[dict], by: str) -> dict[int, dict[str, str]]:
@@ -179,13 +166,15 @@ def _disabled_configs() -> list[PostbackConfig]:
 
 
 def _exhausted(start: datetime, since: dict[str, str]) -> list[dict]:
-    """Configs with deliveries that failed for good in the window, from the rollups."""
-    sums = summed(
-        start, stats.window_end(timezone.now()), {"failed": Sum("deliveries_failed")}, "config_id"
+    """Configs with deliveries that failed for good in the window and have not been
+    re-fired since (the delivery table's partial index `delivery_failed` serves it)."""
+    rows = (
+        Delivery.objects.filter(state=DeliveryState.FAILED, updated__gte=start)
+        .values("config_id")
+        .annotate(failed=Count("pk"))
+        .order_by("-failed", "config_id")[:50]
     )
-    failed = sorted(
-        ((row["failed"], pk) for pk, row in sums.items() if row["failed"]), reverse=True
-    )[:50]
+    failed = [(row["failed"], row["config_id"]) for row in rows]
     configs = PostbackConfig.objects.in_bulk([pk for _, pk in failed])
     exhausted = []
     for count, pk in failed:

@@ -219,6 +219,12 @@ class Delivery(models.Model):
                 name="delivery_due",
                 condition=models.Q(state="pending"),
             ),
+            # The overview's "used up their attempts in the window".
+            models.Index(
+                fields=["updated"],
+                name="delivery_failed",
+                condition=models.Q(state="failed"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -412,9 +418,9 @@ class AttemptRollup(RollupCounts):
 
 
 class CoarseAttemptRollup(RollupCounts):
-    """The same counts per hour, 6 hours and day, written beside the 5-minute rows in the
-    same statement batch: a 30-day window adds up about 70 rows per config and offer
-    (whole days inside, hours and 5-minute rows at its edges) instead of 8,640."""
+    """The same counts per hour, 6 hours, day and week, written beside the 5-minute rows in
+    the same transaction: a 30-day window adds up about 40 rows per config and offer
+    (whole weeks and days inside, hours and 5-minute rows at its edges) instead of 8,640."""
 
     span = models.PositiveIntegerField(help_text="Length of the bucket in seconds.")
     bucket = models.DateTimeField(help_text="Start of the bucket (UTC, aligned on its span).")

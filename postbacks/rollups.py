@@ -13,9 +13,10 @@ bulk_create(update_conflicts=True) would overwrite the counts instead of adding.
 Send tests never reach record(), and are not counted: they are not deliveries.
 
 The same counts also go, in the same transaction, to `CoarseAttemptRollup` rows per hour,
-6 hours and day, so a long window adds up whole days inside it and finer rows only at
-its edges (`cover`, `summed`): at 10,000,000 attempts over 30 days that is about 70
-rows per config and offer instead of 8,640 (docs/performance.md).
+6 hours, day and week (weeks start on Thursdays, as the Unix epoch did), so a long window
+adds up whole weeks and days inside it and finer rows only at its edges (`cover`,
+`summed`): at 10,000,000 attempts over 30 days that is about 40 rows per config and offer
+instead of 8,640 (docs/performance.md).
 """
 
 from bisect import bisect_left
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
 BUCKET = timedelta(minutes=5)
 # The coarse rows' spans, coarsest first; each divides the next coarser one.
-COARSE_SPANS = (timedelta(days=1), timedelta(hours=6), timedelta(hours=1))
+COARSE_SPANS = (timedelta(weeks=1), timedelta(days=1), timedelta(hours=6), timedelta(hours=1))
 
 # Upper edges in ms; a duration d falls in the first bucket whose edge is >= d, and
 # anything above the last edge in the overflow bucket.

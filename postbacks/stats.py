@@ -85,14 +85,22 @@ class Figures:
     by: str
     start: datetime
     groups: list[dict]
+    group_count: int
     total: dict
     backlog: dict
     series: list[dict]
 
 
-def figures(window: str, by: str, advertiser: Advertiser | None = None) -> Figures:
-    """The §11 figures for the window, grouped by publisher, config or offer, and the
-    total over all groups; an advertiser sees its own offers' attempts and deliveries."""
+def figures(
+    window: str,
+    by: str,
+    advertiser: Advertiser | None = None,
+    worst: bool = False,
+    limit: int | None = None,
+) -> Figures:
+    """The §11 figures for the window, grouped by publisher, config or offer (by ID, or
+    the `worst` first: most failed attempts), at most `limit` groups, and the total over
+    all of them; an advertiser sees its own offers' attempts and deliveries."""
     now = timezone.now()
     start, end = window_start(window, now), window_end(now)
     scope, deliveries = None, Delivery.objects.all()
@@ -102,11 +110,13 @@ def figures(window: str, by: str, advertiser: Advertiser | None = None) -> Figur
             Q(conversion__offer__advertiser=advertiser) | Q(click__offer__advertiser=advertiser)
         )
     sums = summed(start, end, SUMS, key=GROUPINGS[by], scope=scope)
+    shown = (worst_first(sums) if worst else sorted(sums))[:limit]
     return Figures(
         window=window,
         by=by,
         start=start,
-        groups=named_groups(sums, by),
+        groups=named_groups({pk: sums[pk] for pk in shown}, by),
+        group_count=len(sums),
         total=group(added_up(sums.values()), 0, "All"),
         backlog=backlog(deliveries, now),
         series=series(start, now, window, scope),
@@ -125,9 +135,20 @@ def stats(window: str, by: str, advertiser: Advertiser | None = None) -> dict:
     }
 
 
+def worst_first(sums: dict[int, dict[str, int]]) -> list[int]:
+    """The groups with the most failed attempts first, then the busiest, then by ID."""
+
+    def order(pk: int) -> tuple[int, int, int]:
+        row = sums[pk]
+        return (-sum(row[column] for column in FAILURE_COLUMNS.values()), -row["attempts"], pk)
+
+    return sorted(sums, key=order)
+
+
 def named_groups(sums: dict[int, dict[str, int]], by: str) -> list[dict]:
+    """The groups' figures, in the order of `sums`, each with its name."""
     names = dict(NAMED[by]._default_manager.filter(pk__in=list(sums)).values_list("pk", "name"))
-    return [group(row, pk, names.get(pk)) for pk, row in sorted(sums.items())]
+    return [group(row, pk, names.get(pk)) for pk, row in sums.items()]
 
 
 def added_up(rows: Iterable[dict[str, int]]) -> dict[str, int]:

@@ -4,26 +4,26 @@ from datetime import datetime, timezone
 
 from django.db import migrations, models
 
-SPANS = (3600, 6 * 3600, 24 * 3600)  # postbacks.rollups.COARSE_SPANS when this was written
+SPANS = (3600, 6 * 3600, 24 * 3600, 7 * 24 * 3600)  # postbacks.rollups.COARSE_SPANS, then
 KEYS = ("id", "bucket", "config_id", "publisher_id", "offer_id")
 
 
 def add_up_existing_rollups(apps, schema_editor):
-    """The coarse rows of the 5-minute rows already there, one day at a time (rows come
-    in bucket order, and no coarse bucket spans two days)."""
+    """The coarse rows of the 5-minute rows already there, one week at a time (rows come
+    in bucket order, and no coarse bucket spans two weeks)."""
     fine = apps.get_model("postbacks", "AttemptRollup")
     coarse = apps.get_model("postbacks", "CoarseAttemptRollup")
     columns = [
         field.name for field in fine._meta.concrete_fields if field.name not in KEYS
     ]
     pending: dict = {}
-    day = None
+    week = None
     for row in fine.objects.order_by("bucket").iterator(chunk_size=5000):
         seconds = int(row.bucket.timestamp())
-        if day is not None and seconds // SPANS[-1] != day:
+        if week is not None and seconds // SPANS[-1] != week:
             coarse.objects.bulk_create(pending.values(), batch_size=500)
             pending = {}
-        day = seconds // SPANS[-1]
+        week = seconds // SPANS[-1]
         for span in SPANS:
             start = datetime.fromtimestamp(seconds - seconds % span, tz=timezone.utc)
             key = (span, start, row.config_id, row.offer_id)

@@ -1,4 +1,4 @@
-"""Coarse rollups (hour, 6 hours, day): written beside the 5-minute rows, they add up to
+"""Coarse rollups (hour, 6 hours, day, week): written beside the 5-minute rows, they add up to
 the same figures for every window and grouping, from far fewer rows."""
 
 import importlib
@@ -69,7 +69,7 @@ def test_cover_splits_a_window_into_aligned_ranges_without_gaps():
         assert reached == end or (start == end and not pieces)
 
 
-def test_a_30_day_window_is_whole_days_inside_and_finer_rows_at_its_edges():
+def test_a_30_day_window_is_whole_weeks_and_days_inside_and_finer_rows_at_its_edges():
     start = datetime(2026, 11, 2, 18, 55, tzinfo=UTC)
     end = datetime(2026, 12, 2, 19, 5, tzinfo=UTC)
 
@@ -80,10 +80,13 @@ def test_a_30_day_window_is_whole_days_inside_and_finer_rows_at_its_edges():
         return datetime(2026, 12, day, hour, tzinfo=UTC)
 
     hour, six_hours, day = timedelta(hours=1), timedelta(hours=6), timedelta(days=1)
+    week = timedelta(weeks=1)  # Thursday to Thursday, as the Unix epoch began
     assert cover(start, end) == [
         (BUCKET, start, nov(2, 19)),
         (hour, nov(2, 19), nov(3)),
-        (day, nov(3), dec(2)),
+        (day, nov(3), nov(5)),
+        (week, nov(5), nov(26)),
+        (day, nov(26), dec(2)),
         (six_hours, dec(2), dec(2, 18)),
         (hour, dec(2, 18), dec(2, 19)),
         (BUCKET, dec(2, 19), end),
