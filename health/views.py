@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from alerts.models import Alert, AlertState
 from health.chart import attempts_chart
+from health.table import group_rows
 from logs.views import staff_required
 from postbacks import stats
 from postbacks.models import Delivery, DeliveryState, PostbackConfig
@@ -33,6 +34,7 @@ FAILURE_FILTERS: dict[str, dict[str, str] | None] = {
     "rejected": {"status": "failed", "error__contains": "Rejected by publisher"},
     "skipped": None,
 }
+FAILURE_QUERIES = {name: urlencode(filters) for name, filters in FAILURE_FILTERS.items() if filters}
 GROUP_LABELS = {"publisher": "Publisher", "config": "Postback config", "offer": "Offer"}
 # Groups shown unless ?rows=all (the most failed attempts first, so the broken ones lead).
 ROWS_SHOWN = 50
@@ -76,7 +78,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "start": start,
         "configured": PostbackConfig.objects.exists(),
         "total": _group_row(figures.total, since),
-        "rows": rows,
+        "group_rows": group_rows(rows),
+        "rows_shown": len(rows),
         "groups_count": figures.group_count,
         "every_row": every_row,
         "backlog": figures.backlog,
@@ -133,17 +136,20 @@ def _pair(percentiles: dict) -> str:
 
 
 def _group_row(group: dict, scope: dict[str, str]) -> dict:
+    # Every link is the group's scope plus a few constant filters: encode each part once
+    # (hundreds of links per page).
+    scoped = logs_link(**scope)
     failures = {
-        name: Figure(count, logs_link(**scope, **filters) if filters and count else "")
+        name: Figure(count, f"{scoped}&{query}" if query and count else "")
         for name, count in group["failures"].items()
-        for filters in [FAILURE_FILTERS.get(name)]
+        for query in [FAILURE_QUERIES.get(name)]
     }
     return {
         "group": group,
-        "attempts": Figure(group["attempts"], logs_link(**scope)),
-        "first_attempt": Figure(group["first_attempt_success_rate"], logs_link(**scope)),
-        "success": Figure(group["success_rate"], logs_link(**scope, status="success")),
-        "failed": Figure(sum(group["failures"].values()), logs_link(**scope, status="failed")),
+        "attempts": Figure(group["attempts"], scoped),
+        "first_attempt": Figure(group["first_attempt_success_rate"], scoped),
+        "success": Figure(group["success_rate"], f"{scoped}&status=success"),
+        "failed": Figure(sum(group["failures"].values()), f"{scoped}&status=failed"),
         "failures": failures,
         "latency": _pair(group["latency_ms"]),
         "to_success": _pair(group["conversion_to_success_ms"]),

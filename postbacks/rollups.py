@@ -16,18 +16,20 @@ The same counts also go, in the same transaction, to `CoarseAttemptRollup` rows 
 6 hours, day and week (weeks start on Thursdays, as the Unix epoch did), so a long window
 adds up whole weeks and days inside it and finer rows only at its edges (`cover`,
 `summed`): at 10,000,000 attempts over 30 days that is about 40 rows per config and offer
-instead of 8,640 (docs/performance.md).
+instead of 8,640 (docs/performance.md). The chart's attempts and successes per interval
+also go to narrow `SeriesRollup` rows per offer, hour, 6 hours and day: summed over every
+config, a 30-day chart reads a few rows per day and offer, not every config's wide rows.
 """
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING
 
-from django.db import connection, connections
+from django.db import connection, connections, models
 from django.db.models import Aggregate, Q, QuerySet
 
 from postbacks.models import (
@@ -35,7 +37,7 @@ from postbacks.models import (
     CoarseAttemptRollup,
     DeliveryState,
     PostbackLog,
-    RollupCounts,
+    SeriesRollup,
     Trigger,
 )
 from postbacks.transport import Outcome
@@ -46,6 +48,9 @@ if TYPE_CHECKING:
 BUCKET = timedelta(minutes=5)
 # The coarse rows' spans, coarsest first; each divides the next coarser one.
 COARSE_SPANS = (timedelta(weeks=1), timedelta(days=1), timedelta(hours=6), timedelta(hours=1))
+# The series' spans: every interval of stats.SERIES_INTERVALS longer than a bucket.
+SERIES_SPANS = COARSE_SPANS[1:]
+SERIES_COLUMNS = ["attempts", "succeeded"]
 
 # Upper edges in ms; a duration d falls in the first bucket whose edge is >= d, and
 # anything above the last edge in the overflow bucket.
@@ -85,9 +90,11 @@ COUNT_COLUMNS = [
 ]
 KEY_COLUMNS = ["bucket", "config_id", "offer_id"]
 COARSE_KEY_COLUMNS = ["span", *KEY_COLUMNS]
+SERIES_KEY_COLUMNS = ["span", "bucket", "offer_id"]
 
 Key = tuple[datetime, int, int]
 CoarseKey = tuple[int, datetime, int, int]
+SeriesKey = tuple[int, datetime, int]
 
 
 def outcome_class(outcome: Outcome) -> str:
@@ -176,10 +183,17 @@ def _subject_created(attempt: "Attempt") -> datetime | None:
 UPSERT_BATCH = 500
 
 
-def upsert_sql(table: str, key_columns: list[str], rows: int) -> str:
-    """INSERT of `rows` groups that adds to the counts of the rows already there."""
-    columns = [*key_columns, "publisher_id", *COUNT_COLUMNS]
-    additions = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNT_COLUMNS)
+def upsert_sql(
+    table: str,
+    key_columns: list[str],
+    rows: int,
+    count_columns: Sequence[str] = COUNT_COLUMNS,
+    set_columns: Sequence[str] = ("publisher_id",),
+) -> str:
+    """INSERT of `rows` groups that adds to the counts of the rows already there
+    (`set_columns` are written when a row is new, and left alone after)."""
+    columns = [*key_columns, *set_columns, *count_columns]
+    additions = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in count_columns)
     row = f"({', '.join(['%s'] * len(columns))})"
     # Only this module's constant column names go into the text; values are parameters.
     return (
@@ -190,12 +204,22 @@ def upsert_sql(table: str, key_columns: list[str], rows: int) -> str:
 
 
 def _upsert(groups: dict[Key, dict[str, int]]) -> None:
-    """The 5-minute rows, then the coarse rows they fall in, each group once per
-    statement (PostgreSQL refuses to update a row twice in one). Sorted, so that
-    dispatchers recording at the same time lock the rows they share in the same order
-    and never deadlock."""
-    _upsert_rows(AttemptRollup._meta.db_table, KEY_COLUMNS, groups)
-    _upsert_rows(CoarseAttemptRollup._meta.db_table, COARSE_KEY_COLUMNS, coarse_groups(groups))
+    """The 5-minute rows, then the coarse and the series rows they fall in, each group
+    once per statement (PostgreSQL refuses to update a row twice in one). Sorted, so
+    that dispatchers recording at the same time lock the rows they share in the same
+    order and never deadlock."""
+    _upsert_rows(AttemptRollup._meta.db_table, KEY_COLUMNS, groups, _row)
+    _upsert_rows(
+        CoarseAttemptRollup._meta.db_table, COARSE_KEY_COLUMNS, coarse_groups(groups), _row
+    )
+    _upsert_rows(
+        SeriesRollup._meta.db_table,
+        SERIES_KEY_COLUMNS,
+        series_groups(groups),
+        _series_row,
+        count_columns=SERIES_COLUMNS,
+        set_columns=(),
+    )
 
 
 def coarse_groups(groups: dict[Key, dict[str, int]]) -> dict[CoarseKey, dict[str, int]]:
@@ -212,13 +236,29 @@ def coarse_groups(groups: dict[Key, dict[str, int]]) -> dict[CoarseKey, dict[str
     return coarse
 
 
-def _upsert_rows(table: str, key_columns: list[str], groups: dict) -> None:
+def series_groups(groups: dict[Key, dict[str, int]]) -> dict[SeriesKey, dict[str, int]]:
+    series: dict[SeriesKey, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (bucket, _, offer_id), counts in groups.items():
+        for span in SERIES_SPANS:
+            target = series[(int(span.total_seconds()), bucket_start(bucket, span), offer_id)]
+            for column in SERIES_COLUMNS:
+                target[column] += counts.get(column, 0)
+    return series
+
+
+def _upsert_rows(
+    table: str,
+    key_columns: list[str],
+    groups: dict,
+    row: Callable[[tuple, dict[str, int]], list],
+    **columns: Sequence[str],
+) -> None:
     keys = sorted(groups)
     with connection.cursor() as cursor:
         for start in range(0, len(keys), UPSERT_BATCH):
             batch = keys[start : start + UPSERT_BATCH]
-            values = [value for key in batch for value in _row(key, groups[key])]
-            cursor.execute(upsert_sql(table, key_columns, len(batch)), values)
+            values = [value for key in batch for value in row(key, groups[key])]
+            cursor.execute(upsert_sql(table, key_columns, len(batch), **columns), values)
 
 
 def _row(key: tuple, counts: dict[str, int]) -> list:
@@ -231,6 +271,12 @@ def _row(key: tuple, counts: dict[str, int]) -> list:
         counts["publisher_id"],
         *(counts.get(column, 0) for column in COUNT_COLUMNS),
     ]
+
+
+def _series_row(key: tuple, counts: dict[str, int]) -> list:
+    span, bucket, offer_id = key
+    bucket = connection.ops.adapt_datetimefield_value(bucket)
+    return [span, bucket, offer_id, *(counts[column] for column in SERIES_COLUMNS)]
 
 
 # Reading: a window as the fewest rows.
@@ -271,17 +317,21 @@ def summed(
     key: str | None = None,
     scope: Q | None = None,
     coarsest: Span = COARSE_SPANS[0],
+    coarse: type[models.Model] = CoarseAttemptRollup,
 ) -> dict:
     """The sums over the rollup rows of [start, end), per value of `key` (or under the
-    key None for all of them), from the fewest rows: at most one query per table. Rows
-    are never coarser than `coarsest`, so a series can put each in its interval."""
-    ranges: dict[type[RollupCounts], list[Q]] = {AttemptRollup: [], CoarseAttemptRollup: []}
-    for span, first, last in cover(start, end, [s for s in COARSE_SPANS if s <= coarsest]):
+    key None for all of them), from the fewest rows: at most one query per table (the
+    5-minute rows and the `coarse` ones: CoarseAttemptRollup, or SeriesRollup for sums
+    of its columns per bucket or offer). Rows are never coarser than `coarsest`, so a
+    series can put each in its interval."""
+    spans = COARSE_SPANS if coarse is CoarseAttemptRollup else SERIES_SPANS
+    ranges: dict[type[models.Model], list[Q]] = {AttemptRollup: [], coarse: []}
+    for span, first, last in cover(start, end, [s for s in spans if s <= coarsest]):
         window = Q(bucket__gte=first, bucket__lt=last)
         if span == BUCKET:
             ranges[AttemptRollup].append(window)
         else:
-            ranges[CoarseAttemptRollup].append(window & Q(span=int(span.total_seconds())))
+            ranges[coarse].append(window & Q(span=int(span.total_seconds())))
     names = list(sums)
     totals: dict[object, list[int]] = {}
     for model, windows in ranges.items():

@@ -28,6 +28,7 @@ from postbacks.models import (
     DeliveryQuerySet,
     DeliveryState,
     PostbackConfig,
+    SeriesRollup,
 )
 from postbacks.rollups import (
     BUCKET,
@@ -199,13 +200,18 @@ def percentile(counts: Sequence[int], edges: Sequence[int], fraction: float) -> 
 
 
 def backlog(deliveries: DeliveryQuerySet, now: datetime) -> dict:
-    due = deliveries.due(now).aggregate(count=Count("pk"), oldest=Min("next_attempt_at"))
-    oldest = due["oldest"]
-    retrying = deliveries.filter(state=DeliveryState.PENDING, attempts__gt=0)
+    """One pass over the pending deliveries (the partial index `delivery_due`)."""
+    due = DeliveryQuerySet.due_condition(now)
+    found = deliveries.filter(state=DeliveryState.PENDING).aggregate(
+        due=Count("pk", filter=due),
+        oldest=Min("next_attempt_at", filter=due),
+        retrying=Count("pk", filter=Q(attempts__gt=0)),
+    )
+    oldest = found["oldest"]
     return {
-        "due": due["count"] or 0,
+        "due": found["due"],
         "oldest_due_seconds": int((now - oldest).total_seconds()) if oldest else None,
-        "retrying": retrying.count(),
+        "retrying": found["retrying"],
     }
 
 
@@ -218,7 +224,9 @@ def series(start: datetime, now: datetime, window: str, scope: Q | None = None) 
         points[point_start] = {"start": point_start, "succeeded": 0, "failed": 0}
         point_start += interval
     sums = {"ok": Sum("succeeded"), "total": Sum("attempts")}
-    per_bucket = summed(start, window_end(now), sums, "bucket", scope, coarsest=interval)
+    per_bucket = summed(
+        start, window_end(now), sums, "bucket", scope, coarsest=interval, coarse=SeriesRollup
+    )
     for bucket, row in per_bucket.items():
         point = points[bucket_start(bucket, interval)]
         point["succeeded"] += row["ok"]

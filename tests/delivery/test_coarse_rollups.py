@@ -1,5 +1,6 @@
-"""Coarse rollups (hour, 6 hours, day, week): written beside the 5-minute rows, they add up to
-the same figures for every window and grouping, from far fewer rows."""
+"""Coarse rollups (hour, 6 hours, day, week) and the series rows (per offer, hour, 6 hours,
+day): written beside the 5-minute rows, they add up to the same figures for every window
+and grouping, from far fewer rows."""
 
 import importlib
 import random
@@ -8,12 +9,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.apps import apps
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from postbacks import rollups, stats
-from postbacks.models import AttemptRollup, CoarseAttemptRollup
-from postbacks.rollups import BUCKET, COARSE_SPANS, COUNT_COLUMNS, bucket_start, cover
+from postbacks.models import AttemptRollup, CoarseAttemptRollup, SeriesRollup
+from postbacks.rollups import (
+    BUCKET,
+    COARSE_SPANS,
+    COUNT_COLUMNS,
+    SERIES_SPANS,
+    bucket_start,
+    cover,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -110,6 +118,38 @@ def test_coarse_rows_add_up_the_5_minute_rows_of_their_span():
         assert found == {key: dict(counts) for key, counts in expected.items()}, span
 
 
+def test_series_rows_add_up_the_5_minute_rows_of_their_offer_and_span():
+    planted(timezone.now(), days=3)
+
+    for span in SERIES_SPANS:
+        expected: dict = defaultdict(lambda: [0, 0])
+        for row in AttemptRollup.objects.all():
+            key = (bucket_start(row.bucket, span), row.offer_id)
+            expected[key][0] += row.attempts
+            expected[key][1] += row.succeeded
+        found = {
+            (row.bucket, row.offer_id): [row.attempts, row.succeeded]
+            for row in SeriesRollup.objects.filter(span=int(span.total_seconds()))
+        }
+        assert found == dict(expected), span
+
+
+def test_an_offer_scoped_series_adds_up_only_that_offers_rows():
+    planted(timezone.now())
+    now = timezone.now()
+
+    for window in stats.WINDOWS:
+        start, end = stats.window_start(window, now), stats.window_end(now)
+        found = stats.series(start, now, window, scope=Q(offer_id__in=[2]))
+        rows = AttemptRollup.objects.filter(bucket__gte=start, bucket__lt=end, offer_id=2)
+        assert sum(p["succeeded"] + p["failed"] for p in found) == sum(
+            rows.values_list("attempts", flat=True)
+        ), window
+        assert sum(p["succeeded"] for p in found) == sum(
+            rows.values_list("succeeded", flat=True)
+        ), window
+
+
 def test_every_window_and_grouping_equals_the_sum_of_its_5_minute_rows():
     planted(timezone.now())
 
@@ -152,3 +192,15 @@ def test_the_migration_adds_up_the_rows_written_before_it():
     assert sorted(CoarseAttemptRollup.objects.values_list(*fields)) == sorted(
         tuple(row[1:]) for row in written
     )
+
+
+def test_the_series_migration_adds_up_the_coarse_rows_written_before_it():
+    planted(timezone.now(), days=4, seed=13)
+    fields = [f.name for f in SeriesRollup._meta.concrete_fields if f.name != "id"]
+    written = sorted(SeriesRollup.objects.values_list(*fields))
+    SeriesRollup.objects.all().delete()
+    migration = importlib.import_module("postbacks.migrations.0011_seriesrollup")
+
+    migration.add_up_existing_rollups(apps, None)
+
+    assert sorted(SeriesRollup.objects.values_list(*fields)) == written

@@ -193,3 +193,22 @@ def test_the_50_groups_with_most_failures_come_first_and_the_rest_on_request(
     _, soup = page(ops_client, **dict(parse_qs(urlsplit(more.a["href"]).query)))
     assert len(soup.select("#groups tbody tr")) == 55
     assert soup.select_one("#more-groups") is None
+
+
+def test_names_are_escaped_and_rates_below_80_percent_show_red(ops_client, make_config):
+    make_config("http://127.0.0.1:9/pb")
+    publisher = Publisher.objects.create(name='<script>alert("x")</script> & Co')
+    now = rollups.bucket_start(timezone.now())
+    counts = {"publisher_id": publisher.pk, "attempts": 10, "succeeded": 7, "failed_5xx": 3}
+    first = {"first_attempts": 10, "first_attempt_successes": 7}
+    rollups._upsert({(now, 1, 1): {**counts, **first}})
+
+    response, soup = page(ops_client, window="1h")
+
+    assert b"<script>alert" not in response.content
+    row = soup.select_one("#groups tbody tr")
+    assert row.th.get_text(" ", strip=True) == f'<script>alert("x")</script> & Co #{publisher.pk}'
+    cells = row.find_all("td")
+    assert cells[2].get_text() == "70 %" and cells[2].a["class"] == ["bad"]
+    five_xx = cells[5].a
+    assert five_xx.get_text() == "3" and link_filters(five_xx["href"])["status"] == ["failed"]
