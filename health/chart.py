@@ -32,11 +32,20 @@ def attempts_chart(series: list[dict], edits: list[tuple[datetime, str]]) -> Saf
     return mark_safe(svg)  # noqa: S308 (every text in it is escaped above)
 
 
+def compact(number: int) -> str:
+    """A count in at most 4 characters for the axis: 950, 9.5k, 132k, 1.2M."""
+    for limit, unit in ((10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if number >= limit:
+            value = number / limit
+            return f"{value:.1f}{unit}" if value < 10 else f"{value:.0f}{unit}"
+    return str(number)
+
+
 def _axis(peak: int, plot_height: float) -> str:
     base = TOP + plot_height
     return (
         f'<line class="axis" x1="{LEFT}" y1="{base}" x2="{WIDTH}" y2="{base}"/>'
-        f'<text class="tick" x="{LEFT - 6}" y="{TOP + 10}" text-anchor="end">{peak}</text>'
+        f'<text class="tick" x="{LEFT - 6}" y="{TOP + 10}" text-anchor="end">{compact(peak)}</text>'
         f'<text class="tick" x="{LEFT - 6}" y="{base}" text-anchor="end">0</text>'
     )
 
@@ -48,8 +57,8 @@ def _bar(index: int, point: dict, slot: float, peak: int, plot_height: float) ->
     bad_height = plot_height * point["failed"] / peak
     base = TOP + plot_height
     title = escape(
-        f"{point['start']:%Y-%m-%d %H:%M} UTC: {point['succeeded']} succeeded, "
-        f"{point['failed']} failed"
+        f"{point['start']:%Y-%m-%d %H:%M} UTC: {point['succeeded']:,} succeeded, "
+        f"{point['failed']:,} failed"
     )
     return (
         f"<g><title>{title}</title>"

@@ -38,6 +38,8 @@ FAILURE_QUERIES = {name: urlencode(filters) for name, filters in FAILURE_FILTERS
 GROUP_LABELS = {"publisher": "Publisher", "config": "Postback config", "offer": "Offer"}
 # Groups shown unless ?rows=all (the most failed attempts first, so the broken ones lead).
 ROWS_SHOWN = 50
+# Needs attention lists this many per kind, the worst first, and links to the rest.
+ATTENTION_SHOWN = 10
 
 
 @dataclass
@@ -69,6 +71,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     since = {"created_after": f"{start:%Y-%m-%dT%H:%M:%SZ}"}
     scopes = _group_scopes(figures.groups, by)
     rows = [_group_row(group, {**scopes.get(group["id"], {}), **since}) for group in figures.groups]
+    disabled, exhausted = _disabled_configs(), _exhausted(start, since)
     context = {
         "window": window,
         "by": by,
@@ -84,8 +87,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         "every_row": every_row,
         "backlog": figures.backlog,
         "chart": attempts_chart(figures.series, _config_edits(start)),
-        "disabled_configs": _disabled_configs(),
-        "exhausted": _exhausted(start, since),
+        "disabled_configs": disabled[:ATTENTION_SHOWN],
+        "disabled_count": len(disabled),
+        "exhausted": exhausted,
+        "exhausted_link": logs_link(status="failed", **since),
         "open_alerts": _open_alerts(),
         "query": request.GET.urlencode(),
     }
@@ -162,28 +167,41 @@ def _config_edits(start: datetime) -> list[tuple[datetime, str]]:
 
 
 def _disabled_configs() -> list[PostbackConfig]:
-    """Configs that were disabled after repeated failures (they carry the reason)."""
+    """Configs that were disabled after repeated failures (they carry the reason), the
+    latest first; only the first ATTENTION_SHOWN are drawn, the rest are counted."""
     return list(
         PostbackConfig.objects.filter(enabled=False)
         .exclude(disabled_reason="")
         .select_related("publisher")
-        .order_by("-updated")[:50]
+        .only("name", "disabled_reason", "updated", "publisher__name")
+        .order_by("-updated")
     )
 
 
-def _exhausted(start: datetime, since: dict[str, str]) -> list[dict]:
+@dataclass
+class Exhausted:
+    """Deliveries that failed for good in the window: the configs with the most first."""
+
+    shown: list[dict]
+    configs: int
+    deliveries: int
+
+
+def _exhausted(start: datetime, since: dict[str, str]) -> Exhausted:
     """Configs with deliveries that failed for good in the window and have not been
-    re-fired since (the delivery table's partial index `delivery_failed` serves it)."""
+    re-fired since (the delivery table's partial index `delivery_failed` serves it);
+    the first ATTENTION_SHOWN with their configs, the rest counted."""
     rows = (
         Delivery.objects.filter(state=DeliveryState.FAILED, updated__gte=start)
         .values("config_id")
         .annotate(failed=Count("pk"))
-        .order_by("-failed", "config_id")[:50]
+        .order_by("-failed", "config_id")
     )
     failed = [(row["failed"], row["config_id"]) for row in rows]
-    configs = PostbackConfig.objects.in_bulk([pk for _, pk in failed])
-    exhausted = []
-    for count, pk in failed:
+    top = failed[:ATTENTION_SHOWN]
+    configs = PostbackConfig.objects.only("name", "publisher_id").in_bulk([pk for _, pk in top])
+    shown = []
+    for count, pk in top:
         config = configs.get(pk)
         if config is None:
             continue
@@ -193,8 +211,8 @@ def _exhausted(start: datetime, since: dict[str, str]) -> list[dict]:
             "status": "failed",
             **since,
         }
-        exhausted.append({"config": config, "failed": count, "link": logs_link(**filters)})
-    return exhausted
+        shown.append({"config": config, "failed": count, "link": logs_link(**filters)})
+    return Exhausted(shown, len(failed), sum(count for count, _ in failed))
 
 
 def _open_alerts() -> list[Alert]:

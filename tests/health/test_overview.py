@@ -7,6 +7,8 @@ from bs4 import BeautifulSoup
 from django.utils import timezone
 
 from alerts.services import open_alert, resolve_alert
+from health.chart import compact
+from health.table import percent
 from health.views import duration
 from offers.models import Publisher
 from postbacks import rollups
@@ -212,3 +214,43 @@ def test_names_are_escaped_and_rates_below_80_percent_show_red(ops_client, make_
     assert cells[2].get_text() == "70 %" and cells[2].a["class"] == ["bad"]
     five_xx = cells[5].a
     assert five_xx.get_text() == "3" and link_filters(five_xx["href"])["status"] == ["failed"]
+
+
+def test_needs_attention_lists_the_10_configs_with_most_used_up_and_links_to_the_rest(
+    ops_client, client, click, advertiser_key, make_config
+):
+    for n in range(12):  # port 9 refuses: each delivery fails for good on its one attempt
+        make_config(f"http://127.0.0.1:9/pb{n}", name=f"Dead end {n}", max_attempts=1)
+    convert(client, advertiser_key, transaction_id=click.transaction_id)
+
+    _, soup = page(ops_client, window="1h")
+
+    items = soup.select("#attention-exhausted li")
+    assert len(items) == 10
+    assert all("1 failed for good" in item.get_text() for item in items)
+    more = soup.select_one("#attention-exhausted + p.more")
+    assert "10 of 12 configs" in more.get_text() and "12 deliveries" in more.get_text()
+    assert link_filters(more.a["href"])["status"] == ["failed"]
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [(0, "0"), (950, "950"), (9_500, "9.5k"), (131_823, "132k"), (2_453_508, "2.5M")],
+)
+def test_the_chart_axis_shows_counts_in_a_few_characters(count, text):
+    assert compact(count) == text
+
+
+@pytest.mark.parametrize(
+    ("rate", "text"),
+    [
+        (None, "—"),
+        (0.734, "73 %"),
+        (0.9994, "99.9 %"),
+        (1.0, "100 %"),
+        (0.0004, "0.1 %"),
+        (0, "0 %"),
+    ],
+)
+def test_rates_near_the_ends_never_round_to_all_or_nothing(rate, text):
+    assert percent(rate) == text
