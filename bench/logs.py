@@ -24,9 +24,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.pgbench_database import ensure_database, server_and_database, setup_django  # noqa: E402
 
 FILL_SQL = """
 INSERT INTO logs_postbacklog (
@@ -128,38 +130,6 @@ CASES = [
         "/logs/?status=failed&before={deep}",
     ),
 ]
-
-
-def server_and_database(url: str, database: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("DATABASE_URL must point at PostgreSQL (postgres://…).")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    bench = urlunsplit(parts._replace(path="/" + database))
-    return admin, bench
-
-
-def ensure_database(admin_url: str, database: str, refill: bool) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [database]
-        ).fetchone()
-        if exists and refill:
-            connection.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{database}"')
-
-
-def setup_django(bench_url: str) -> None:
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integr8.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def fill(rows: int) -> None:

@@ -31,9 +31,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.pgbench_database import ensure_database, server_and_database, setup_django  # noqa: E402
+
 TARGET_MS = 100
 SKEW = 1.2  # the n-th busiest config sends a share ∝ 1 / n^SKEW
 ADVERTISERS, OFFERS = 20, 200
@@ -45,38 +48,6 @@ LATENCY_CUMULATIVE = (0.02, 0.10, 0.30, 0.55, 0.80, 0.90, 0.95, 0.98, 0.99, 0.99
 TO_SUCCESS_CUMULATIVE = (
     0.05, 0.30, 0.55, 0.75, 0.85, 0.90, 0.93, 0.95, 0.97, 0.985, 0.99, 0.995, 0.999,
 )  # fmt: skip
-
-
-def server_and_database(url: str, database: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    if not parts.scheme.startswith("postgres"):
-        sys.exit("DATABASE_URL must point at PostgreSQL (postgres://…).")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    bench = urlunsplit(parts._replace(path="/" + database))
-    return admin, bench
-
-
-def ensure_database(admin_url: str, database: str, refill: bool) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [database]
-        ).fetchone()
-        if exists and refill:
-            connection.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
-            exists = None
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{database}"')
-
-
-def setup_django(bench_url: str) -> None:
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integr8.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def _split(total: str, cumulative: tuple[float, ...], columns: list[str]) -> list[str]:
