@@ -18,6 +18,7 @@ from offers.models import (
     Publisher,
     validate_cidr_list,
 )
+from postbacks import rules
 from postbacks.addresses import validate_postback_url
 from postbacks.models import Delivery, PostbackConfig, PostbackLog, validate_signing_secret
 
@@ -284,7 +285,19 @@ class PostbackConfigSerializer(CleanedModelSerializer):
             "fire_on_pending",
             "delay_seconds",
             "disable_after_failures",
+            "accept_window_hours",
+            "success_rule",
+            "headers",
+            "event_names",
+            "version",
         ]
+        read_only_fields = ["version"]
+
+    def to_representation(self, instance):
+        """Credential-like header values read `****`; sending `****` back keeps them."""
+        data = super().to_representation(instance)
+        data["headers"] = rules.masked_headers(data.get("headers") or {})
+        return data
 
 
 # /api/v1/stats/ (SPEC §11): the figures postbacks.stats computes, for the schema.

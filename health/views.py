@@ -24,7 +24,7 @@ from postbacks import stats
 from postbacks.models import Delivery, DeliveryState, PostbackConfig
 from postbacks.services import enable_config
 
-# (label, the /logs/ filters of its attempts); None: no filter can select them yet.
+# (label, the /logs/ filters of its attempts).
 FAILURE_FILTERS: dict[str, dict[str, str] | None] = {
     "4xx": {"status": "failed", "error__contains": "HTTP 4"},
     "5xx": {"status": "failed", "error__contains": "HTTP 5"},
@@ -32,7 +32,7 @@ FAILURE_FILTERS: dict[str, dict[str, str] | None] = {
     "network": {"status": "failed", "response_code": "0"},
     "blocked": {"status": "failed", "error__contains": "Blocked"},
     "rejected": {"status": "failed", "error__contains": "Rejected by publisher"},
-    "skipped": None,
+    "skipped": {"status": "skipped"},
 }
 FAILURE_QUERIES = {name: urlencode(filters) for name, filters in FAILURE_FILTERS.items() if filters}
 GROUP_LABELS = {"publisher": "Publisher", "config": "Postback config", "offer": "Offer"}
@@ -154,11 +154,16 @@ def _group_row(group: dict, scope: dict[str, str]) -> dict:
         "attempts": Figure(group["attempts"], scoped),
         "first_attempt": Figure(group["first_attempt_success_rate"], scoped),
         "success": Figure(group["success_rate"], f"{scoped}&status=success"),
-        "failed": Figure(sum(group["failures"].values()), f"{scoped}&status=failed"),
+        "failed": Figure(sent_and_failed(group), f"{scoped}&status=failed"),
         "failures": failures,
         "latency": _pair(group["latency_ms"]),
         "to_success": _pair(group["conversion_to_success_ms"]),
     }
+
+
+def sent_and_failed(group: dict) -> int:
+    """Failed attempts (Status Failed): every failure class but Skipped, never sent."""
+    return sum(count for name, count in group["failures"].items() if name != "skipped")
 
 
 def _config_edits(start: datetime) -> list[tuple[datetime, str]]:

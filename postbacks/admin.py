@@ -1,3 +1,4 @@
+import json
 from typing import Any
 
 from django import forms
@@ -7,8 +8,10 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html, format_html_join
 
 from offers.models import Offer, OfferEvent, Publisher
+from postbacks import rules
 from postbacks.attempts import Unsendable, build_request
 from postbacks.context import sample_context
 from postbacks.macros import macro_types, macros_for
@@ -26,11 +29,15 @@ from postbacks.services import enable_config, refire_delivery, rotate_secret, se
 # The fields that shape the request: one fieldset on the form, with the macro list and
 # the live preview under it.
 REQUEST_FIELDS = ("url", "method", "content_type", "body")
+# What the publisher accepts and needs (SPEC §12): a fieldset of their own.
+RULE_FIELDS = ("accept_window_hours", "success_rule", "headers", "event_names")
+JSON_ATTRS = {"class": "template-field", "spellcheck": "false", "autocomplete": "off", "rows": 3}
 TEMPLATE_ATTRS = {"class": "template-field", "spellcheck": "false", "autocomplete": "off"}
 TEMPLATE_LABELS = {"url": "URL template", "body": "Body template"}
 TEMPLATE_WIDGETS = {
     "url": forms.Textarea(attrs={**TEMPLATE_ATTRS, "rows": 2, "data-template": "url"}),
     "body": forms.Textarea(attrs={**TEMPLATE_ATTRS, "rows": 5, "data-template": "body"}),
+    **{name: forms.Textarea(attrs=JSON_ATTRS) for name in RULE_FIELDS[1:]},
 }
 
 
@@ -67,6 +74,25 @@ class PreviewForm(forms.Form):
         return config
 
 
+class MaskedHeadersForm(forms.ModelForm):
+    """Shows credential-like header values as ****; saving **** keeps the stored value
+    (PostbackConfig.save)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "headers" in self.fields and self.instance.pk:
+            self.initial["headers"] = rules.masked_headers(self.instance.headers or {})
+
+
+def _changes(changes: dict[str, list]) -> str:
+    def shown(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    return "; ".join(
+        f"{name}: {shown(before)} → {shown(after)}" for name, (before, after) in changes.items()
+    )
+
+
 def _field_errors(form: forms.Form) -> dict[str, list[str]]:
     return {field: [str(message) for message in errors] for field, errors in form.errors.items()}
 
@@ -93,8 +119,34 @@ class PostbackConfigAdmin(admin.ModelAdmin):
         "disabled_reason",
         "created",
         "updated",
+        "version",
+        "history",
     )
     actions = ["rotate_signing_secret", "enable_configs", "send_test_action"]
+
+    @admin.display(description="History")
+    def history(self, obj: PostbackConfig) -> str:
+        """What changed in what is sent, version by version (credentials masked)."""
+        versions = list(obj.versions.all()[:20]) if obj.pk else []
+        if not versions:
+            return "No change since it was created (version 1)."
+        rows = format_html_join(
+            "",
+            "<tr><td>v{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    version.version,
+                    f"{version.created:%Y-%m-%d %H:%M} UTC",
+                    _changes(version.changes),
+                )
+                for version in versions
+            ),
+        )
+        return format_html(
+            '<table class="config-history"><thead><tr><th>Version</th><th>When</th>'
+            "<th>What changed</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     def save_model(self, request, obj, form, change):
         reenabled = change and "enabled" in form.changed_data and obj.enabled
@@ -132,7 +184,8 @@ class PostbackConfigAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["widgets"] = {**TEMPLATE_WIDGETS, **kwargs.get("widgets", {})}
         kwargs["labels"] = {**TEMPLATE_LABELS, **kwargs.get("labels", {})}
-        return super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change, **kwargs)
+        return type("PostbackConfigForm", (MaskedHeadersForm, form), {})
 
     def get_fieldsets(self, request, obj=None):
         """The default single fieldset, with the request fields in one of their own after
@@ -141,11 +194,16 @@ class PostbackConfigAdmin(admin.ModelAdmin):
         start = fields.index("url") if "url" in fields else len(fields)
         head = [name for name in fields[:start] if name not in REQUEST_FIELDS]
         request_fields = [name for name in REQUEST_FIELDS if name in fields]
-        rest = [name for name in fields[start:] if name not in REQUEST_FIELDS]
+        rule_fields = [name for name in RULE_FIELDS if name in fields]
+        history = [name for name in ("version", "history") if name in fields]
+        grouped = {*REQUEST_FIELDS, *RULE_FIELDS, *history}
+        rest = [name for name in fields[start:] if name not in grouped]
         fieldsets: list[tuple[str | None, dict[str, Any]]] = [
             (None, {"fields": head}),
             ("Request", {"fields": request_fields, "classes": ["postback-request"]}),
+            ("Partner rules", {"fields": rule_fields, "classes": ["partner-rules"]}),
             ("Delivery and signing", {"fields": rest}),
+            ("History", {"fields": history}),
         ]
         return [(name, options) for name, options in fieldsets if options["fields"]]
 

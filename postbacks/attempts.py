@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from alerts import services as alerts
+from postbacks import rules
 from postbacks.addresses import template_target_problem
 from postbacks.context import click_context, conversion_context, with_timestamp
 from postbacks.macros import render
@@ -119,6 +120,8 @@ def build_request(config: PostbackConfig, context: dict, webhook_id: str) -> Out
         # Saving refuses such templates; this catches configs stored before that rule.
         raise Unsendable(problem)
     context = with_timestamp(context)
+    if config.event_names:
+        context["event_name"] = rules.event_name(config.event_names, context.get("event_name", ""))
     url = render(config.url, context, "url")
     body, content_type = "", ""
     if config.method == Method.POST:
@@ -129,12 +132,14 @@ def build_request(config: PostbackConfig, context: dict, webhook_id: str) -> Out
             else _default_body(config, context)
         )
         content_type = CONTENT_TYPES[config.content_type]
-    # Every request names its delivery, so receivers can dedupe retries even unsigned.
-    headers = {"webhook-id": webhook_id}
+    # The partner's own headers, then ours: every request names its delivery, so
+    # receivers can dedupe retries even unsigned.
+    headers = rules.rendered_headers(config.headers or {}, context)
+    headers["webhook-id"] = webhook_id
     secrets = active_secrets(config)
     if secrets:
         payload = body if config.method == Method.POST else url
-        headers = signature_headers(secrets, webhook_id, context["timestamp"], payload)
+        headers.update(signature_headers(secrets, webhook_id, context["timestamp"], payload))
     return OutgoingRequest(
         method=config.method,
         url=url,
@@ -173,6 +178,24 @@ def delivery_subject(delivery: Delivery) -> Subject:
         conversion_id=delivery.conversion_id,
         click_id=delivery.click_id,
     )
+
+
+def too_late(delivery: Delivery, now: datetime) -> Outcome | None:
+    """The Skipped outcome of a delivery its publisher no longer accepts (the config's
+    accept window, counted from the click, or from the conversion without one)."""
+    hours = delivery.config.accept_window_hours
+    if hours is None:
+        return None
+    conversion = delivery.conversion
+    click = delivery.click or (conversion.click if conversion is not None else None)
+    if click is not None:
+        reason = rules.late(click.created, "click", now, hours)
+    else:
+        assert conversion is not None, "a delivery is queued for a conversion or a click"
+        reason = rules.late(conversion.created, "conversion", now, hours)
+    if reason is None:
+        return None
+    return Outcome(url="", error=reason, permanent=True, skipped=True)
 
 
 def prepare(delivery: Delivery, claim_token: str = "") -> Attempt:
@@ -218,11 +241,17 @@ def sample_attempt(
     )
 
 
+def log_status(outcome: Outcome) -> str:
+    if outcome.skipped:
+        return LogStatus.SKIPPED
+    return LogStatus.SUCCESS if outcome.ok else LogStatus.FAILED
+
+
 def log_row(attempt: Attempt, outcome: Outcome) -> PostbackLog:
     subject = attempt.subject
     return PostbackLog(
         created=timezone.now(),
-        status=LogStatus.SUCCESS if outcome.ok else LogStatus.FAILED,
+        status=log_status(outcome),
         postback_name=attempt.config.name,
         postback_type=attempt.postback_type,
         offer_id=subject.offer_id,
@@ -237,9 +266,10 @@ def log_row(attempt: Attempt, outcome: Outcome) -> PostbackLog:
         attempt=attempt.number,
         duration_ms=outcome.duration_ms,
         trigger=attempt.trigger,
-        request_headers=attempt.request.headers,
+        request_headers=rules.masked_headers(attempt.request.headers),
         request_body=attempt.request.body,
         webhook_id=attempt.webhook_id,
+        config_version=attempt.config.version,
         delivery=attempt.delivery,
         config=attempt.config,
         conversion_id=subject.conversion_id,
@@ -270,6 +300,8 @@ def outcome_change(attempt: Attempt, outcome: Outcome, refire_requested: bool) -
         )
     if outcome.ok:
         return Change(DeliveryState.SUCCEEDED, number, Trigger.RETRY, code, error)
+    if outcome.skipped:  # not sent, and sending later would be later still
+        return Change(DeliveryState.SKIPPED, number, Trigger.RETRY, code, error)
     if is_retryable(code, outcome.permanent) and number < delivery.max_attempts:
         delay = timedelta(seconds=retry_delay(number, outcome.retry_after))
         return Change(

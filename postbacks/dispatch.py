@@ -22,7 +22,7 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -49,8 +49,10 @@ from postbacks.attempts import (
     delivery_subject,
     prepare,
     record,
+    too_late,
 )
 from postbacks.models import Delivery, DeliveryState, Dispatcher, PostbackType
+from postbacks.rules import judged
 from postbacks.transport import Outcome, OutgoingRequest, new_session, send
 
 logger = logging.getLogger(__name__)
@@ -269,6 +271,11 @@ def interrupted(delivery: Delivery, token: str) -> tuple[Attempt, Outcome]:
     return attempt, Outcome(url=attempt.request.url, error=INTERRUPTED)
 
 
+def send_judged(attempt: Attempt, session) -> Outcome:
+    """Send the attempt's request; its config's success rule reads the answer."""
+    return judged(send(attempt.request, session), attempt.config.success_rule)
+
+
 def seconds_until_next_due() -> float | None:
     """When the next pending delivery may be claimed (its lease counts, too)."""
     soonest = (
@@ -350,7 +357,11 @@ class Run:
                 logger.exception("cannot build postback for delivery %s", delivery.pk)
                 unsent.append(unbuildable(delivery, exc, claimed.token))
                 continue
-            future = self.pool.submit(send, attempt.request, self.session)
+            skipped = too_late(delivery, timezone.now())
+            if skipped is not None:
+                unsent.append((attempt, replace(skipped, url=attempt.request.url)))
+                continue
+            future = self.pool.submit(send_judged, attempt, self.session)
             self.in_flight[future] = attempt
             self.sent_at[future] = time.monotonic()
         record(unsent)

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from postbacks import rules
 from postbacks.addresses import validate_postback_url
 from postbacks.macros import validate_template
 
@@ -120,6 +121,40 @@ class PostbackConfig(models.Model):
     disable_after_failures = models.PositiveIntegerField(
         default=10, help_text="Disable after this many consecutive failed deliveries; 0 = never."
     )
+    # Partner rules (SPEC §12, postbacks.rules).
+    accept_window_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[rules.validate_accept_window_hours],
+        help_text="The publisher accepts postbacks up to this many hours after the click "
+        "(or the conversion, without a click); later ones are Skipped, never sent. "
+        "Empty = no limit.",
+    )
+    success_rule = models.JSONField(
+        null=True,
+        blank=True,
+        validators=[rules.validate_success_rule],
+        help_text='What a 2xx answer must show: {"kind": "contains", "text": "OK"}, '
+        '{"kind": "not_contains", "text": "error"} or {"kind": "json_equals", '
+        '"field": "status", "value": "ok"}. Empty = any 2xx is a success.',
+    )
+    headers = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[rules.validate_headers],
+        help_text='Extra request headers; values may hold macros: {"Authorization": '
+        '"Bearer abc"}. Values of credential-like headers are shown as ****.',
+    )
+    event_names = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[rules.validate_event_names],
+        help_text="The publisher's names for our events, for {event_name}: "
+        '{"purchase": "af_purchase"}.',
+    )
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Goes up with every change of what is sent."
+    )
     consecutive_failures = models.PositiveIntegerField(default=0)
     disabled_reason = models.TextField(blank=True)
     created = models.DateTimeField(default=timezone.now)
@@ -127,8 +162,60 @@ class PostbackConfig(models.Model):
 
     objects = PostbackConfigQuerySet.as_manager()
 
+    # What a request is made of: a change to any of them is a new version (SPEC §12).
+    SENT_FIELDS = (
+        "url",
+        "method",
+        "body",
+        "content_type",
+        "headers",
+        "event_names",
+        "secret",
+        "accept_window_hours",
+        "success_rule",
+    )
+
     def __str__(self) -> str:
         return f"{self.name} (#{self.pk})"
+
+    def save(self, *args, **kwargs) -> None:
+        """Saves; a change of what is sent bumps `version` and records what changed."""
+        update_fields = kwargs.get("update_fields")
+        watched = self.pk is not None and (
+            update_fields is None or set(update_fields) & set(self.SENT_FIELDS)
+        )
+        stored = self._stored_sent_fields() if watched else None
+        if stored is not None:
+            self.headers = rules.unmasked_headers(self.headers, stored["headers"] or {})
+        changes = self._sent_changes(stored) if stored is not None else {}
+        if changes:
+            self.version += 1
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "version"}
+        super().save(*args, **kwargs)
+        if changes:
+            PostbackConfigVersion.objects.create(config=self, version=self.version, changes=changes)
+
+    def _stored_sent_fields(self) -> dict | None:
+        return type(self)._default_manager.filter(pk=self.pk).values(*self.SENT_FIELDS).first()
+
+    def _sent_changes(self, stored: dict) -> dict[str, list]:
+        """{field: [before, after]} as history may show them (secrets and credential
+        header values masked)."""
+        changes = {}
+        for name in self.SENT_FIELDS:
+            before, after = stored[name], getattr(self, name)
+            if before == after:
+                continue
+            if name == "secret":
+                before, after = ("set" if before else ""), ("set" if after else "")
+            elif name == "headers":
+                before, after = (
+                    rules.masked_headers(before or {}),
+                    rules.masked_headers(after or {}),
+                )
+            changes[name] = [before, after]
+        return changes
 
     def clean(self) -> None:
         errors = {}
@@ -144,11 +231,30 @@ class PostbackConfig(models.Model):
             raise ValidationError(errors)
 
 
+class PostbackConfigVersion(models.Model):
+    """One change of what a config sends: the config's history (SPEC §12)."""
+
+    config = models.ForeignKey(PostbackConfig, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    created = models.DateTimeField(default=timezone.now)
+    changes = models.JSONField(help_text="{field: [before, after]}; credentials masked.")
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["config", "version"], name="configversion_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.config_id} v{self.version}"
+
+
 class DeliveryState(models.TextChoices):
     PENDING = "pending", "Pending"  # waiting for its next attempt
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"  # gave up: permanent error or attempts used up
     CANCELLED = "cancelled", "Cancelled"  # e.g. config disabled before it fired
+    SKIPPED = "skipped", "Skipped"  # a partner rule said not to send it (too late)
 
 
 class DeliveryQuerySet(models.QuerySet):
@@ -250,6 +356,7 @@ class Dispatcher(models.Model):
 class LogStatus(models.TextChoices):
     SUCCESS = "success", "Success"
     FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"  # not sent: a partner rule said no (SPEC §12)
 
 
 class Trigger(models.TextChoices):
@@ -281,6 +388,9 @@ class PostbackLog(models.Model):
     request_headers = models.JSONField(default=dict, blank=True)
     request_body = models.TextField(blank=True)
     webhook_id = models.CharField(max_length=64, blank=True)
+    config_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The config's version the attempt was made with."
+    )
     delivery = models.ForeignKey(
         Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="logs"
     )

@@ -40,6 +40,7 @@ from postbacks.models import (
     SeriesRollup,
     Trigger,
 )
+from postbacks.rules import REJECTED
 from postbacks.transport import Outcome
 
 if TYPE_CHECKING:
@@ -105,6 +106,10 @@ def outcome_class(outcome: Outcome) -> str:
     """
     if outcome.ok:
         return "succeeded"
+    if outcome.skipped:
+        return "skipped"
+    if outcome.error.startswith(REJECTED):
+        return "rejected"
     if outcome.error.startswith("Blocked:"):
         return "blocked"
     if outcome.error.startswith("Timeout after"):
@@ -151,6 +156,8 @@ def _count_attempt(counts: dict[str, int], attempt: "Attempt", outcome: Outcome)
     kind = outcome_class(outcome)
     counts["attempts"] += 1
     counts[kind] += 1
+    if outcome.skipped:  # a log row, but nothing was sent: no try, no latency
+        return
     if attempt.number == 1:
         counts["first_attempts"] += 1
         counts["first_attempt_successes"] += kind == "succeeded"

@@ -32,6 +32,7 @@ from postbacks.models import (
     new_secret,
     new_webhook_id,
 )
+from postbacks.rules import judged
 from postbacks.transport import Outcome, OutgoingRequest, new_session, send
 
 logger = logging.getLogger(__name__)
@@ -448,7 +449,7 @@ def send_test(config: PostbackConfig) -> PostbackLog:
         outcome = Outcome(url=config.url, error=str(problem), permanent=True)
     else:
         with new_session(1) as session:
-            outcome = send(request, session)
+            outcome = judged(send(request, session), config.success_rule)
     log = log_row(sample_attempt(config, context, webhook_id, request), outcome)
     log.save()
     return log

@@ -130,10 +130,11 @@ class Outcome:
     duration_ms: int = 0
     retry_after: float | None = None
     permanent: bool = False  # no point in retrying (blocked, bad URL)
+    skipped: bool = False  # not sent at all (a partner rule said no: SPEC §12)
 
     @property
     def ok(self) -> bool:
-        return 200 <= self.response_code < 300 and not self.error
+        return 200 <= self.response_code < 300 and not self.error and not self.skipped
 
 
 def sign(secret: str, webhook_id: str, timestamp: int, payload: str) -> str:

@@ -177,6 +177,11 @@ def test_postback_config_crud(api, staff_key, publisher, offer, purchase):
         "fire_on_pending",
         "delay_seconds",
         "disable_after_failures",
+        "accept_window_hours",
+        "success_rule",
+        "headers",
+        "event_names",
+        "version",
     ]
     assert (config["secret"], config["postback_type"], config["event"]) == (
         SECRET,

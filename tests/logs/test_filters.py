@@ -175,7 +175,7 @@ def test_accepts_a_plain_dict_with_lists(sample_logs):
         ("response_code__contains=4x", "response_code__contains", '"4x" is not a number'),
         ("created_after=yesterday", "created_after", '"yesterday" is not a date or time'),
         ("created_before=2026-13-45", "created_before", "ISO 8601"),
-        ("status=maybe", "status", 'Unknown status "maybe": use Success or Failed.'),
+        ("status=maybe", "status", 'Unknown status "maybe": use Success, Failed or Skipped.'),
         ("postback_type=install", "postback_type", "use Click, Conversion, Event or Rejection"),
         ("colour=red", "colour", "Unknown filter parameter."),
         ("status__is=success", "status__is", "Unknown filter parameter."),
