@@ -8,6 +8,7 @@ advertiser's rows (they answer 404).
 import django_filters
 from django import forms
 from django.http import Http404
+from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -52,7 +53,13 @@ from api.serializers import (
     StatsSerializer,
     TestAttemptSerializer,
 )
-from logs.export import csv_response
+from logs.export import (
+    EXPORT_COLUMNS,
+    EXPORT_COLUMNS_PARAMETER,
+    chosen_columns,
+    csv_response,
+    export_filename,
+)
 from logs.filters import (
     COLUMN_OPERATORS,
     COLUMNS,
@@ -286,6 +293,15 @@ def _log_filter_parameters() -> list[OpenApiParameter]:
             "format", OpenApiTypes.STR, enum=["json", "csv"], description="csv streams every row."
         )
     )
+    parameters.append(
+        OpenApiParameter(
+            EXPORT_COLUMNS_PARAMETER,
+            {"type": "array", "items": {"type": "string", "enum": list(EXPORT_COLUMNS)}},
+            explode=True,
+            description="With format=csv: the columns, in this order (repeat, or separate "
+            "with commas); default the SPEC §5 columns. An unknown column is a 400.",
+        )
+    )
     return parameters
 
 
@@ -342,12 +358,24 @@ class PostbackLogViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericVi
     )
     def list(self, request, *args, **kwargs):
         logs, errors = filter_logs(
-            request.query_params, self.get_queryset(), ignore=PAGE_PARAMETERS
+            request.query_params,
+            self.get_queryset(),
+            ignore=(*PAGE_PARAMETERS, EXPORT_COLUMNS_PARAMETER),
         )
+        columns, column_error = chosen_columns(
+            request.query_params.getlist(EXPORT_COLUMNS_PARAMETER)
+        )
+        if column_error:
+            errors = {**errors, EXPORT_COLUMNS_PARAMETER: [column_error]}
         if errors:
             raise exceptions.ValidationError(errors)
         if request.accepted_renderer.format == "csv":
-            return csv_response(logs)
+            filters = request.query_params.copy()
+            for name in (*PAGE_PARAMETERS, EXPORT_COLUMNS_PARAMETER):
+                filters.pop(name, None)
+            return csv_response(
+                logs, filename=export_filename(filters, timezone.now()), columns=columns
+            )
         page = self.paginate_queryset(logs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

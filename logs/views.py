@@ -12,7 +12,15 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from logs.export import LOG_COLUMNS, csv_response
+from logs.export import (
+    EXPORT_COLUMNS,
+    EXPORT_COLUMNS_PARAMETER,
+    FIELDS,
+    LOG_COLUMNS,
+    chosen_columns,
+    csv_response,
+    export_filename,
+)
 from logs.filters import (
     BIGINT_MAX,
     COLUMN_OPERATORS,
@@ -29,6 +37,7 @@ PAGE_SIZE = 50
 PAGE_PARAMETERS = ("before", "after")  # keyset cursors: ids, never offsets
 LIVE = "live"  # live=1: the page polls for newer rows; not a filter, never in the CSV link
 LIST_PARAMETERS = (*PAGE_PARAMETERS, LIVE)
+EXPORT_PARAMETERS = (*PAGE_PARAMETERS, EXPORT_COLUMNS_PARAMETER)
 PREVIEW_CHARS = 1000  # of each server response in the list; the detail page has it all
 LIST_FIELDS = [field for field, _ in LOG_COLUMNS if field != "server_response"]
 # config: its id only (a column of the log row), for the "config disabled" mark.
@@ -131,6 +140,10 @@ def log_list(request):
         "newer_link": _page_link(request, after=rows[0].id) if has_newer else "",
         "is_first_page": before is None and after is None,
         "export_query": export_params.urlencode(),
+        "export_filters": [
+            (name, value) for name, values in export_params.lists() for value in values
+        ],
+        "export_columns": [(name, label, name in FIELDS) for name, label in EXPORT_COLUMNS.items()],
     }
     return render(request, "logs/list.html", context, status=400 if errors else 200)
 
@@ -219,10 +232,16 @@ def log_refire(request, pk: int):
 
 @staff_required
 def log_export(request):
-    queryset, errors = filter_logs(request.GET, ignore=PAGE_PARAMETERS)
+    queryset, errors = filter_logs(request.GET, ignore=EXPORT_PARAMETERS)
+    columns, column_error = chosen_columns(request.GET.getlist(EXPORT_COLUMNS_PARAMETER))
+    if column_error:
+        errors = {**errors, EXPORT_COLUMNS_PARAMETER: [column_error]}
     if errors:
-        lines = ["Bad filter parameters:"]
+        lines = ["Bad parameters:"]
         lines += [f"{name}: {' '.join(texts)}" for name, texts in errors.items()]
         return HttpResponse("\n".join(lines) + "\n", status=400, content_type="text/plain")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    return csv_response(queryset, filename=f"postback-logs-{stamp}.csv")
+    filters = request.GET.copy()
+    for name in EXPORT_PARAMETERS:
+        filters.pop(name, None)
+    filename = export_filename(filters, timezone.now())
+    return csv_response(queryset, filename=filename, columns=columns)
