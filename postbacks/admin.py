@@ -85,11 +85,15 @@ class MaskedHeadersForm(forms.ModelForm):
 
 
 def _changes(changes: dict[str, list]) -> str:
+    """One line per field: name: before → after."""
+
     def shown(value: object) -> str:
         return json.dumps(value, ensure_ascii=False)
 
-    return "; ".join(
-        f"{name}: {shown(before)} → {shown(after)}" for name, (before, after) in changes.items()
+    return format_html_join(
+        "",
+        "<div><code>{}</code>: {} → {}</div>",
+        ((name, shown(before), shown(after)) for name, (before, after) in changes.items()),
     )
 
 

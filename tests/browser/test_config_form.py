@@ -101,3 +101,47 @@ def test_the_change_form_previews_the_saved_template_on_load(
     assert page.locator("#preview-problems").inner_text() == "No problems found."
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.screenshot(path=str(screenshot_dir / "config-form-change-1400.png"), full_page=True)
+
+
+def test_partner_rules_in_the_config_form_with_credentials_masked_and_history(
+    admin_page, live_server, make_config, screenshot_dir
+):
+    config = make_config("https://pub.example/pb?tid={transaction_id}")
+    page = admin_page
+    change = f"{live_server.url}/admin/postbacks/postbackconfig/{config.pk}/change/"
+    page.goto(change)
+
+    rules = page.locator("fieldset.partner-rules")
+    rules.locator("#id_accept_window_hours").fill("24")
+    rules.locator("#id_success_rule").fill(
+        '{"kind": "json_equals", "field": "status", "value": "ok"}'
+    )
+    rules.locator("#id_headers").fill('{"Authorization": "Bearer s3cr3t", "X-Partner": "integr8"}')
+    rules.locator("#id_event_names").fill('{"purchase": "af_purchase"}')
+    page.click("input[name=_continue]")
+    page.wait_for_url(change)
+
+    config.refresh_from_db()
+    assert (config.accept_window_hours, config.version) == (24, 2)
+    assert config.headers == {"Authorization": "Bearer s3cr3t", "X-Partner": "integr8"}
+    shown = page.locator("#id_headers").input_value()
+    assert "s3cr3t" not in shown and '"Authorization": "****"' in shown
+    assert "s3cr3t" not in page.content()
+    history = page.locator("table.config-history")
+    assert (
+        "v2" in history.inner_text()
+        and "accept_window_hours: null → 24" in history.inner_text().replace("\n", " ")
+    )
+
+    page.click("input[name=_continue]")  # saved as shown: **** keeps the real value
+    page.wait_for_url(change)
+    config.refresh_from_db()
+    assert config.headers["Authorization"] == "Bearer s3cr3t" and config.version == 2
+    for width in (1400, 800):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.locator("fieldset.partner-rules").screenshot(
+            path=str(screenshot_dir / f"config-form-rules-{width}.png")
+        )
+        page.screenshot(
+            path=str(screenshot_dir / f"config-form-history-{width}.png"), full_page=True
+        )

@@ -113,6 +113,35 @@ def test_sign_in_filter_open_and_download(page, live_server, ops_login, logs, sc
     assert [row[7] for row in rows[1:]] == ["txn-5", "txn-2", "txn-1"]
     assert rows[1][11] == 'Missing, "goal"'
 
+    # Columns…: the same filters, the columns ticked, in the order listed.
+    page.click("#column-chooser summary")
+    chooser = page.locator("#column-chooser form")
+    for name in ("created", "postback_name", "postback_type", "url", "server_response"):
+        chooser.locator(f"input[value={name}]").uncheck()
+    chooser.locator("input[value=attempt]").check()
+    chooser.locator("input[value=url_parameters]").check()
+    for width in (1400, 800):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(screenshot_dir / f"logs-columns-{width}.png"))
+    with page.expect_download() as download_info:
+        page.click("#download-columns")
+    download = download_info.value
+    assert "status-failed" in download.suggested_filename
+    rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8").read(), newline="")))
+    assert rows[0] == [
+        "Status",
+        "Offer ID",
+        "Publisher ID",
+        "Event ID",
+        "Transaction ID",
+        "Response Code",
+        "Error",
+        "Attempt",
+        "URL Parameters",
+    ]
+    assert [row[4] for row in rows[1:]] == ["txn-5", "txn-2", "txn-1"]
+    page.set_viewport_size({"width": 1400, "height": 900})
+
     # Open a row: the attempt in full.
     page.click(f'tr[data-id="{logs[2].id}"] a.row-link')
     page.wait_for_url(f"**/logs/{logs[2].id}/")
