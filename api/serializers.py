@@ -406,3 +406,33 @@ class AlertSerializer(serializers.ModelSerializer):
         fields = ["id", "rule", "kind", "state", "opened", "resolved", "summary", "resolution"]
         fields += ["config", "publisher_id", "count"]
         read_only_fields = fields
+
+
+# /api/v1/reports/reconciliation/ (SPEC §13), for the schema.
+class ReconciliationCountsSerializer(serializers.Serializer):
+    conversions = serializers.IntegerField(help_text="Base conversions (no event).")
+    events = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    revenue = serializers.DecimalField(max_digits=16, decimal_places=4)
+    payout = serializers.DecimalField(max_digits=16, decimal_places=4)
+    first_attempt = serializers.IntegerField(help_text="Deliveries that succeeded at once.")
+    after_retries = serializers.IntegerField(help_text="Deliveries that succeeded later.")
+    failed = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    skipped = serializers.IntegerField(help_text="Held back by a partner rule (too late).")
+    cancelled = serializers.IntegerField(help_text="Their config was disabled first.")
+    no_config = serializers.IntegerField(help_text="Conversions that no config matched.")
+
+
+class ReconciliationRowSerializer(ReconciliationCountsSerializer):
+    day = serializers.DateField()
+    publisher_id = serializers.IntegerField(allow_null=True)
+    publisher = serializers.CharField(help_text="The publisher's name.")
+
+
+class ReconciliationSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    publisher = serializers.IntegerField(allow_null=True)
+    rows = ReconciliationRowSerializer(many=True)
+    totals = ReconciliationCountsSerializer()

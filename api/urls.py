@@ -20,6 +20,11 @@ urlpatterns = [
     path("", views.api_root, name="api-root"),
     *router.urls,
     path("stats/", views.StatsView.as_view(), name="stats"),
+    path(
+        "reports/reconciliation/",
+        views.ReconciliationView.as_view(),
+        name="reconciliation",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

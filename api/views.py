@@ -47,6 +47,7 @@ from api.serializers import (
     PostbackLogSerializer,
     PublisherSerializer,
     QueuedSerializer,
+    ReconciliationSerializer,
     RefireSerializer,
     RejectSerializer,
     StatsQuerySerializer,
@@ -70,6 +71,7 @@ from logs.filters import (
 from offers.models import Advertiser, Conversion, ConversionStatus, Offer, OfferEvent, Publisher
 from postbacks import services, stats
 from postbacks.models import PostbackConfig, PostbackLog
+from reports import reconciliation
 
 ID_MAX = 2**63 - 1
 PAGE_PARAMETERS = ("cursor", "page_size", "format")
@@ -549,6 +551,48 @@ class StatsView(ApiViewMixin, APIView):
         # writes the series' datetimes in ISO 8601); serializing 400 groups field by field
         # would cost more than the queries (bench/overview.py).
         return Response(stats.stats(query["window"], query["by"], advertiser))
+
+
+@extend_schema(tags=["reports"])
+class ReconciliationView(ApiViewMixin, APIView):
+    """The reconciliation report (SPEC §13): per publisher and UTC day of the conversion,
+    conversions, events, revenue, payout, and what became of their postbacks.
+
+    Staff see every conversion; an advertiser's key its own offers' only.
+    """
+
+    permission_classes = [IsStaffOrAdvertiser]
+
+    @extend_schema(
+        summary="Reconciliation per publisher and day",
+        parameters=[
+            OpenApiParameter(
+                "date_from", OpenApiTypes.DATE, description="First day (UTC); default the 1st."
+            ),
+            OpenApiParameter("date_to", OpenApiTypes.DATE, description="Last day; default today."),
+            OpenApiParameter("publisher", OpenApiTypes.INT, description="Only this publisher."),
+        ],
+        responses={200: ReconciliationSerializer, **error_responses(400, 401, 403)},
+    )
+    def get(self, request):
+        period, publisher, errors = reconciliation.parameters(request.query_params)
+        if errors or period is None:
+            raise exceptions.ValidationError({name: [text] for name, text in errors.items()})
+        advertiser = None if is_staff(request.user) else caller_advertiser(request.user)
+        rows = reconciliation.report(period, publisher, advertiser)
+        return Response(
+            {
+                "date_from": period.date_from,
+                "date_to": period.date_to,
+                "publisher": publisher.pk if publisher is not None else None,
+                "rows": [_money_as_text(row) for row in rows],
+                "totals": _money_as_text(reconciliation.totals(rows)),
+            }
+        )
+
+
+def _money_as_text(row: dict) -> dict:
+    return {**row, "revenue": str(row["revenue"]), "payout": str(row["payout"])}
 
 
 def _validated_query(serializer_class, request) -> dict:

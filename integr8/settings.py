@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "logs",
     "health",
     "alerts",
+    "reports",
     "api",
 ]
 

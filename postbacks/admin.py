@@ -325,6 +325,12 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        # The reconciliation report links here by the conversion's publisher and time.
+        if lookup.startswith(("conversion__publisher__", "conversion__created__")):
+            return True
+        return super().lookup_allowed(lookup, value, request)
+
     @admin.action(description="Re-fire (a new round of attempts, same webhook-id)")
     def refire(self, request, queryset):
         deliveries = list(queryset.select_related("config"))
