@@ -436,3 +436,41 @@ class ReconciliationSerializer(serializers.Serializer):
     publisher = serializers.IntegerField(allow_null=True)
     rows = ReconciliationRowSerializer(many=True)
     totals = ReconciliationCountsSerializer()
+
+
+class ReconciliationMatchRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="The publisher's report: CSV, UTF-8, header row, ≤ 50 MB."
+    )
+    publisher = serializers.PrimaryKeyRelatedField(queryset=Publisher.objects.all())
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    transaction_id_column = serializers.CharField(max_length=200)
+    event_column = serializers.CharField(max_length=200, required=False, default="")
+    time_column = serializers.CharField(
+        max_length=200,
+        required=False,
+        default="",
+        help_text="Rows outside the period are left out.",
+    )
+
+
+class OursOnlySerializer(serializers.Serializer):
+    transaction_id = serializers.CharField()
+    event = serializers.CharField()
+    conversion_id = serializers.IntegerField()
+    reason = serializers.ChoiceField(
+        choices=["no_config", "config_disabled", "failed", "pending", "skipped", "delivered"]
+    )
+    detail = serializers.CharField()
+
+
+class TheirsOnlySerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="Line of the uploaded file (the header is line 1).")
+    transaction_id = serializers.CharField()
+
+
+class ReconciliationMatchSerializer(serializers.Serializer):
+    both = serializers.IntegerField()
+    ours_only = OursOnlySerializer(many=True)
+    theirs_only = TheirsOnlySerializer(many=True)

@@ -25,6 +25,11 @@ urlpatterns = [
         views.ReconciliationView.as_view(),
         name="reconciliation",
     ),
+    path(
+        "reports/reconciliation/match/",
+        views.ReconciliationMatchView.as_view(),
+        name="reconciliation-match",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

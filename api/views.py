@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import (
     exceptions,
     mixins,
+    parsers,
     permissions,
     renderers,
     serializers,
@@ -47,6 +48,8 @@ from api.serializers import (
     PostbackLogSerializer,
     PublisherSerializer,
     QueuedSerializer,
+    ReconciliationMatchRequestSerializer,
+    ReconciliationMatchSerializer,
     ReconciliationSerializer,
     RefireSerializer,
     RejectSerializer,
@@ -71,7 +74,7 @@ from logs.filters import (
 from offers.models import Advertiser, Conversion, ConversionStatus, Offer, OfferEvent, Publisher
 from postbacks import services, stats
 from postbacks.models import PostbackConfig, PostbackLog
-from reports import reconciliation
+from reports import matching, reconciliation
 
 ID_MAX = 2**63 - 1
 PAGE_PARAMETERS = ("cursor", "page_size", "format")
@@ -589,6 +592,45 @@ class ReconciliationView(ApiViewMixin, APIView):
                 "totals": _money_as_text(reconciliation.totals(rows)),
             }
         )
+
+
+@extend_schema(tags=["reports"])
+class ReconciliationMatchView(ApiViewMixin, APIView):
+    """Two-sided reconciliation (SPEC §13): a publisher's report against our conversions.
+
+    Nothing is stored: the answer is the three lists. A file that cannot be read is a 400
+    under `file` naming the problem and its line.
+    """
+
+    permission_classes = [IsStaffOrAdvertiser]
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+
+    @extend_schema(
+        summary="Match a publisher's report",
+        request={"multipart/form-data": ReconciliationMatchRequestSerializer},
+        responses={200: ReconciliationMatchSerializer, **error_responses(400, 401, 403)},
+    )
+    def post(self, request):
+        query = ReconciliationMatchRequestSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        period, errors = reconciliation.period_errors(
+            data["date_from"].isoformat(), data["date_to"].isoformat()
+        )
+        if errors or period is None:
+            raise exceptions.ValidationError({name: [text] for name, text in errors.items()})
+        upload = data["file"]
+        if upload.size > matching.MAX_UPLOAD_BYTES:
+            raise exceptions.ValidationError({"file": ["The file is over 50 MB."]})
+        columns = matching.Columns(
+            data["transaction_id_column"], data["event_column"], data["time_column"]
+        )
+        advertiser = None if is_staff(request.user) else caller_advertiser(request.user)
+        try:
+            found = matching.match(upload.read(), data["publisher"], period, columns, advertiser)
+        except matching.UploadError as problem:
+            raise exceptions.ValidationError({"file": [str(problem)]}) from None
+        return Response(found.as_dict())
 
 
 def _money_as_text(row: dict) -> dict:

@@ -3,17 +3,22 @@ figure linking to the rows behind it in the admin."""
 
 import csv
 import io
+from collections import Counter
+from dataclasses import asdict
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from logs.export import FORMULA_STARTS
 from logs.views import staff_required
 from offers.models import ConversionStatus, Publisher
 from postbacks.models import DeliveryState
+from reports.forms import MatchForm
+from reports.matching import REASONS, UploadError, match
+from reports.models import Reconciliation
 from reports.reconciliation import COLUMNS, SENT_TYPES, Period, parameters, report, totals
 
 # The admin list filters behind each delivery figure.
@@ -129,4 +134,76 @@ def _csv(rows: list[dict], period: Period, publisher: Publisher | None) -> HttpR
     name = f"reconciliation-{period.date_from}-{period.date_to}{who}.csv"
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@staff_required
+def match_upload(request: HttpRequest) -> HttpResponse:
+    """GET: the upload form. POST: match the file; the answer is kept, the file is not."""
+    form = MatchForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            found = match(upload.read(), form.cleaned_data["publisher"], form.period, form.columns)
+        except UploadError as problem:
+            form.add_error("file", str(problem))
+        else:
+            kept = Reconciliation.objects.create(
+                user=request.user if request.user.is_authenticated else None,
+                publisher=form.cleaned_data["publisher"],
+                date_from=form.period.date_from,
+                date_to=form.period.date_to,
+                filename=upload.name[:255],
+                columns=asdict(form.columns),
+                both=found.both,
+                in_both=found.in_both,
+                ours_only=found.ours_only,
+                theirs_only=found.theirs_only,
+                outside_period=found.outside_period,
+            )
+            return redirect("reports:match-result", pk=kept.pk)
+    status = 400 if request.method == "POST" else 200
+    recent = Reconciliation.objects.select_related("publisher").only(
+        "created", "publisher__name", "date_from", "date_to", "filename", "both"
+    )[:10]
+    return render(request, "reports/match.html", {"form": form, "recent": recent}, status=status)
+
+
+SHOWN = 200  # rows of each list on the page; the CSVs have them all
+LISTS = {
+    "ours-only": ("ours_only", ["transaction_id", "event", "conversion_id", "reason", "detail"]),
+    "theirs-only": ("theirs_only", ["line", "transaction_id"]),
+    "both": ("in_both", ["transaction_id", "event", "conversion_id"]),
+}
+
+
+@staff_required
+def match_result(request: HttpRequest, pk: int) -> HttpResponse:
+    kept = get_object_or_404(Reconciliation.objects.select_related("publisher"), pk=pk)
+    reasons = Counter(row["reason"] for row in kept.ours_only)
+    context = {
+        "kept": kept,
+        "reasons": [(reason, reasons[reason]) for reason in REASONS if reasons[reason]],
+        "ours_only": kept.ours_only[:SHOWN],
+        "theirs_only": kept.theirs_only[:SHOWN],
+        "in_both": kept.in_both[:SHOWN],
+        "shown": SHOWN,
+    }
+    return render(request, "reports/match_result.html", context)
+
+
+@staff_required
+def match_csv(request: HttpRequest, pk: int, which: str) -> HttpResponse:
+    kept = get_object_or_404(Reconciliation, pk=pk)
+    if which not in LISTS:
+        raise Http404("No such list: use ours-only, theirs-only or both.")
+    attribute, names = LISTS[which]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(names)
+    for row in getattr(kept, attribute):
+        writer.writerow([_cell(row.get(name, "")) for name in names])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    filename = f"reconciliation-{kept.pk}-{which}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
