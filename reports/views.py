@@ -109,13 +109,8 @@ def _cells(row: dict, links: dict[str, str]) -> list[tuple[str, str, str]]:
         else:
             text = str(value)
         bad = name in ("failed", "no_config", "skipped", "pending") and value
-        cells.append(
-            (
-                text,
-                link,
-                "num" + (" bad" if bad else "") if name not in ("day", "publisher") else "",
-            )
-        )
+        css = "nowrap" if name == "day" else "" if name == "publisher" else "num"
+        cells.append((text, link, css + (" bad" if bad else "")))
     return cells
 
 
