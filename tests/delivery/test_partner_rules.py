@@ -351,3 +351,29 @@ def test_skipped_and_rejected_attempts_have_their_own_class():
     assert rollups.outcome_class(Outcome(url="", error="Late: x", skipped=True)) == "skipped"
     rejected = Outcome(url="", response_code=200, error=rules.REJECTED + "the answer …")
     assert rollups.outcome_class(rejected) == "rejected"
+
+
+def test_an_advertiser_never_sees_the_credential_either(
+    client, click, advertiser_key, make_config, receiver
+):
+    make_config(receiver.url("/pb"), headers={"X-Auth-Token": "tok-s3cr3t"})
+    convert(client, advertiser_key, transaction_id=click.transaction_id)
+    receiver.wait_for(1)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {advertiser_key}"}
+
+    answer = client.get("/api/v1/postback-logs/", **auth)
+    exported = client.get("/api/v1/postback-logs/?format=csv&columns=id,request_body", **auth)
+
+    assert answer.status_code == 200 and answer.json()["results"]
+    assert "tok-s3cr3t" not in answer.content.decode()
+    assert "tok-s3cr3t" not in b"".join(exported.streaming_content).decode()
+
+
+def test_skipped_is_a_status_in_the_api_schema(client, db):
+    schema = client.get("/api/v1/schema/?format=json").json()
+    enums = [
+        component["enum"]
+        for component in schema["components"]["schemas"].values()
+        if "enum" in component
+    ]
+    assert ["success", "failed", "skipped"] in enums
