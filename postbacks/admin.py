@@ -278,6 +278,8 @@ class PostbackConfigAdmin(admin.ModelAdmin):
             "original": config,
             "title": f"Send test: {config.name}",
             "preview": preview,
+            # Credential-like values are sent, never shown (postbacks.rules).
+            "preview_headers": rules.masked_headers(preview.headers) if preview else {},
             "refusal": refusal,
             "log": log,
             "log_url": _log_url(log),

@@ -377,3 +377,15 @@ def test_skipped_is_a_status_in_the_api_schema(client, db):
         if "enum" in component
     ]
     assert ["success", "failed", "skipped"] in enums
+
+
+def test_the_send_test_page_shows_credentials_masked(admin_client, make_config, receiver):
+    config = make_config(receiver.url("/pb"), headers={"Authorization": "Bearer s3cr3t"})
+    path = f"/admin/postbacks/postbackconfig/{config.pk}/send-test/"
+
+    shown = admin_client.get(path).content.decode()
+    sent = admin_client.post(path).content.decode()
+
+    assert "Authorization" in shown and "****" in shown
+    assert "s3cr3t" not in shown and "s3cr3t" not in sent
+    assert receiver.wait_for(1)[0].header("Authorization") == "Bearer s3cr3t"
