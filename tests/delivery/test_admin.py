@@ -29,7 +29,8 @@ def test_send_test_previews_with_sample_values(admin_client, make_config, receiv
     html = page.content.decode()
     assert receiver.url("/pb?tid=TEST00000000000000000000&amp;s1=sub%201%20%26%20more") in html
     assert "{&quot;payout&quot;: &quot;1&quot;}" in html
-    assert "webhook-signature" in html and "v1," in html
+    # Named like a credential (SPEC §12): shown masked, sent for real.
+    assert "webhook-signature" in html and "****" in html and "v1," not in html
     assert receiver.requests == [] and not PostbackLog.objects.exists()  # nothing sent yet
 
 
