@@ -91,6 +91,11 @@ def _fields() -> dict[str, tuple[dict, str]]:
             "One of this advertiser's offer IDs; default: the advertiser's default offer.",
         ),
         "campaign_name": (TEXT, "Kept as reported."),
+        "consent": (
+            {"type": "string", "enum": ["granted", "denied"]},
+            "The user's consent, any case; absent = not known. With `denied`, each postback "
+            "config's `on_denied_consent` decides: send, strip identifiers, or skip.",
+        ),
         "country_code": (
             {"type": "string", "pattern": "^[A-Za-z]{2}$", "example": "US"},
             "ISO 3166-1 alpha-2 country code, any case, stored upper-case (`UK` is `GB`).",

@@ -82,6 +82,7 @@ class ConversionSerializer(serializers.ModelSerializer):
             "currency",
             "order_id",
             "rejection_reason",
+            "consent",
             "created",
             "deliveries",
         ]
@@ -289,6 +290,7 @@ class PostbackConfigSerializer(CleanedModelSerializer):
             "success_rule",
             "headers",
             "event_names",
+            "on_denied_consent",
             "version",
         ]
         read_only_fields = ["version"]

@@ -23,6 +23,7 @@ from offers.models import (
     Offer,
     Publisher,
     new_transaction_id,
+    parse_consent,
 )
 from offers.money import whole_limit
 from offers.params import SURROGATE, BadRequest
@@ -54,7 +55,7 @@ TEXT_FIELDS = (
 )
 FIELDS = frozenset(
     {*TIME_FIELDS, *TEXT_FIELDS, *UUID_FIELDS}
-    | {"publisher_name", "campaign_id", "country_code", "event_name", "cost", "id"}
+    | {"publisher_name", "campaign_id", "country_code", "event_name", "cost", "id", "consent"}
 )
 # Where the API key may travel; never reported as unknown fields.
 AUTH_PARAMS = frozenset({"key", "api_key"})
@@ -97,6 +98,7 @@ class Install:
     install_time: datetime
     attributes: dict
     ignored_fields: list[str] = field(default_factory=list)
+    consent: str = ""
 
 
 @dataclass
@@ -202,6 +204,13 @@ def _iso_time(raw: str) -> datetime:
     return moment.replace(tzinfo=UTC)
 
 
+def parse_install_consent(raw: str) -> str:
+    consent = parse_consent(raw)
+    if not consent:
+        raise Invalid(f"{show(raw)} is not one of: granted, denied (or leave it out).")
+    return consent
+
+
 PARSERS = {
     **dict.fromkeys(TEXT_FIELDS + ("publisher_name", "id"), parse_text),
     **dict.fromkeys(UUID_FIELDS, parse_uuid),
@@ -210,6 +219,7 @@ PARSERS = {
     "cost": parse_cost,
     "event_name": parse_event_name,
     "campaign_id": parse_offer_id,
+    "consent": parse_install_consent,
 }
 
 
@@ -272,6 +282,7 @@ def parse_install(
         install_time=install_time,
         attributes=attributes,
         ignored_fields=_ignored(params),
+        consent=values.get("consent", ""),
     )
 
 
@@ -394,6 +405,7 @@ def record_install(advertiser: Advertiser, install: Install) -> InstallResult:
         install_id=install.install_id,
         publisher_name=install.publisher_name,
         attributes=install.attributes,
+        consent=install.consent,
         created=install.install_time,
     )
     try:

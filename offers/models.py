@@ -202,6 +202,19 @@ def _execute_prepared(connection, sql: str, values: list) -> None:
         cursor.execute(sql, values, prepare=True)
 
 
+class Consent(models.TextChoices):
+    """What the user said about tracking (SPEC §14); empty = not known."""
+
+    GRANTED = "granted", "Granted"
+    DENIED = "denied", "Denied"
+
+
+def parse_consent(raw: str) -> str | None:
+    """granted / denied (any case), "" for nothing sent; None for anything else."""
+    value = raw.strip().lower()
+    return value if value in ("", *Consent.values) else None
+
+
 class Click(models.Model):
     transaction_id = models.CharField(max_length=64, unique=True, default=new_transaction_id)
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="clicks")
@@ -220,6 +233,9 @@ class Click(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=1000, blank=True)
     country = models.CharField(max_length=2, blank=True)
+    consent = models.CharField(
+        max_length=7, blank=True, choices=Consent.choices, help_text="Empty = not known."
+    )
     created = models.DateTimeField(default=timezone.now)
 
     objects = ClickQuerySet.as_manager()
@@ -279,6 +295,12 @@ class Conversion(models.Model):
     )
     install_id = models.CharField(max_length=255, blank=True, help_text="Custom postback `id`.")
     publisher_name = models.CharField(max_length=255, blank=True, help_text="As reported.")
+    consent = models.CharField(
+        max_length=7,
+        blank=True,
+        choices=Consent.choices,
+        help_text="As reported with the conversion or install; empty = the click's.",
+    )
     attributes = models.JSONField(
         default=dict, blank=True, help_text="Install details: sub-publisher, device, cost, times."
     )

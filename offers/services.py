@@ -40,6 +40,7 @@ def record_conversion(
     currency: str | None,
     order_id: str,
     status: str = ConversionStatus.APPROVED,
+    consent: str = "",
 ) -> ConversionResult:
     """Count a conversion once; a repeat re-fires its postbacks that have not succeeded."""
     key = dedupe_key(click.transaction_id, event, order_id)
@@ -58,6 +59,7 @@ def record_conversion(
         payout=priced.payout,
         currency=currency or click.offer.currency,
         order_id=order_id,
+        consent=consent,
         dedupe_key=key,
     )
     try:

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 from offers import lookups
 from offers.auth import client_ip
 from offers.conversions import api_key_for, parse_conversion
+from offers.models import parse_consent
 from offers.params import BadRequest, request_params, tracker_endpoint
 from offers.services import record_click, record_conversion
 from postbacks.context import click_context
@@ -25,6 +26,8 @@ def click(request, offer_id: int, publisher_id: int):
     fields["ip"] = client_ip(request) or None
     fields["user_agent"] = _text(request.META.get("HTTP_USER_AGENT", ""), 1000)
     fields["country"] = _country_from_headers(request)
+    # Never refused for a parameter: anything but granted / denied is "not known".
+    fields["consent"] = parse_consent(request.GET.get("consent", "")) or ""
     recorded = record_click(offer, publisher_id, **fields)
     recorded.offer = offer
     return HttpResponseRedirect(render(offer.destination_url, click_context(recorded), "url"))
@@ -54,7 +57,13 @@ def conversion(request):
     except BadRequest as problem:
         return problem.response()
     result = record_conversion(
-        parsed.click, parsed.event, parsed.amount, parsed.currency, parsed.order_id, parsed.status
+        parsed.click,
+        parsed.event,
+        parsed.amount,
+        parsed.currency,
+        parsed.order_id,
+        parsed.status,
+        consent=parsed.consent,
     )
     return JsonResponse(
         {

@@ -18,14 +18,16 @@ from django.db.models import F
 from django.utils import timezone
 
 from alerts import services as alerts
+from offers.models import Consent
 from postbacks import rules
 from postbacks.addresses import template_target_problem
 from postbacks.context import click_context, conversion_context, with_timestamp
-from postbacks.macros import render
+from postbacks.macros import DEVICE_ID_FIELDS, render
 from postbacks.models import (
     ContentType,
     Delivery,
     DeliveryState,
+    DeniedConsent,
     LogStatus,
     Method,
     PostbackConfig,
@@ -43,6 +45,15 @@ CONTENT_TYPES: dict[str, str] = {
     ContentType.FORM: "application/x-www-form-urlencoded",
     ContentType.JSON: "application/json",
 }
+
+
+NO_CONSENT = "No consent: the user denied it, and this config does not send then"
+# The macros that identify a device or a person: empty when the user denied consent.
+IDENTIFYING_MACROS = (*DEVICE_ID_FIELDS, "device_id", "ip")
+
+
+def without_identifiers(context: dict) -> dict:
+    return {**context, **dict.fromkeys(IDENTIFYING_MACROS, "")}
 
 
 class Unsendable(Exception):
@@ -180,6 +191,26 @@ def delivery_subject(delivery: Delivery) -> Subject:
     )
 
 
+def delivery_consent(delivery: Delivery) -> str:
+    """The user's consent: as the conversion (or install) reported it, else the click's."""
+    conversion = delivery.conversion
+    if conversion is not None and conversion.consent:
+        return conversion.consent
+    click = delivery.click or (conversion.click if conversion is not None else None)
+    return click.consent if click is not None else ""
+
+
+def held_back(delivery: Delivery, now: datetime) -> Outcome | None:
+    """The Skipped outcome of a delivery a rule says not to send: the user denied consent
+    and the config skips such postbacks, or its publisher no longer accepts it."""
+    config = delivery.config
+    if config.on_denied_consent == DeniedConsent.SKIP and delivery_consent(delivery) == (
+        Consent.DENIED
+    ):
+        return Outcome(url="", error=NO_CONSENT, permanent=True, skipped=True)
+    return too_late(delivery, now)
+
+
 def too_late(delivery: Delivery, now: datetime) -> Outcome | None:
     """The Skipped outcome of a delivery its publisher no longer accepts (the config's
     accept window, counted from the click, or from the conversion without one)."""
@@ -199,8 +230,14 @@ def too_late(delivery: Delivery, now: datetime) -> Outcome | None:
 
 
 def prepare(delivery: Delivery, claim_token: str = "") -> Attempt:
-    """The next attempt of a claimed delivery; raises if its request cannot be built."""
-    request = build_request(delivery.config, delivery_context(delivery), delivery.webhook_id)
+    """The next attempt of a claimed delivery; raises if its request cannot be built. A
+    user who denied consent is sent without identifiers unless the config says send."""
+    context = delivery_context(delivery)
+    if delivery.config.on_denied_consent != DeniedConsent.SEND and (
+        delivery_consent(delivery) == Consent.DENIED
+    ):
+        context = without_identifiers(context)
+    request = build_request(delivery.config, context, delivery.webhook_id)
     return delivery_attempt(delivery, request, delivery_subject(delivery), claim_token)
 
 

@@ -47,9 +47,9 @@ from postbacks.attempts import (
     Unsendable,
     delivery_attempt,
     delivery_subject,
+    held_back,
     prepare,
     record,
-    too_late,
 )
 from postbacks.models import Delivery, DeliveryState, Dispatcher, PostbackType
 from postbacks.rules import judged
@@ -357,7 +357,7 @@ class Run:
                 logger.exception("cannot build postback for delivery %s", delivery.pk)
                 unsent.append(unbuildable(delivery, exc, claimed.token))
                 continue
-            skipped = too_late(delivery, timezone.now())
+            skipped = held_back(delivery, timezone.now())
             if skipped is not None:
                 unsent.append((attempt, replace(skipped, url=attempt.request.url)))
                 continue

@@ -55,6 +55,14 @@ def validate_signing_secret(value: str) -> None:
         raise ValidationError(message)
 
 
+class DeniedConsent(models.TextChoices):
+    """What a config does with a postback whose user denied consent (SPEC §14)."""
+
+    SEND = "send", "Send as usual"
+    STRIP = "strip", "Send without device identifiers and IP"
+    SKIP = "skip", "Do not send (Skipped)"
+
+
 class PostbackConfigQuerySet(models.QuerySet):
     def matching(self, postback_type: str, publisher_id: int, offer_id: int, event_id=None):
         """Enabled configs of this publisher for this offer (or all offers)."""
@@ -152,6 +160,13 @@ class PostbackConfig(models.Model):
         help_text="The publisher's names for our events, for {event_name}: "
         '{"purchase": "af_purchase"}.',
     )
+    on_denied_consent = models.CharField(
+        max_length=5,
+        choices=DeniedConsent.choices,
+        default=DeniedConsent.STRIP,
+        help_text="When the user denied consent: send as usual, send without device "
+        "identifiers and IP (their macros empty), or do not send (Skipped: No consent).",
+    )
     version = models.PositiveIntegerField(
         default=1, editable=False, help_text="Goes up with every change of what is sent."
     )
@@ -173,6 +188,7 @@ class PostbackConfig(models.Model):
         "secret",
         "accept_window_hours",
         "success_rule",
+        "on_denied_consent",
     )
 
     def __str__(self) -> str:

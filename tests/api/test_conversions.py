@@ -23,6 +23,7 @@ FIELDS = [
     "currency",
     "order_id",
     "rejection_reason",
+    "consent",
     "created",
     "deliveries",
 ]

@@ -35,6 +35,9 @@ def sign_in(page, live_server, django_user_model, path: str) -> None:
     page.fill("#id_password", "s3cret-pass")
     page.click("button[type=submit]")
     page.wait_for_selector("#log-table")
+    # The table is in the DOM before the deferred scripts run: wait for them, or a
+    # click can land before its listener is there (seen on a loaded CI machine).
+    page.wait_for_load_state("load")
 
 
 def test_live_prepends_new_matching_rows_until_toggled_off(

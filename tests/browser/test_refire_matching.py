@@ -14,6 +14,9 @@ def sign_in(page, live_server, django_user_model, path: str) -> None:
     page.fill("#id_username", "ops")
     page.fill("#id_password", "s3cret-pass")
     page.click("button[type=submit]")
+    # The table is in the DOM before the deferred scripts run: wait for them, or a
+    # click can land before its listener is there (seen on a loaded CI machine).
+    page.wait_for_load_state("load")
 
 
 def test_from_the_filtered_list_to_a_finished_job(

@@ -36,6 +36,7 @@ def admin_config_form(publisher, **fields) -> dict:
         "max_attempts": 5,
         "delay_seconds": 0,
         "disable_after_failures": 10,
+        "on_denied_consent": "strip",
         **fields,
     }
 
