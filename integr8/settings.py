@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "health",
     "alerts",
     "reports",
+    "privacy",
     "api",
 ]
 
@@ -235,6 +236,11 @@ POSTBACK_PER_CONFIG_CONCURRENCY = env_int("POSTBACK_PER_CONFIG_CONCURRENCY", 8)
 POSTBACK_SECRET_GRACE_HOURS = env_int("POSTBACK_SECRET_GRACE_HOURS", 24)
 
 OPS_EMAIL = os.environ.get("OPS_EMAIL", "")
+
+# Personal data at rest (SPEC §14, README "Privacy").
+LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 90)
+CLICK_RETENTION_DAYS = env_int("CLICK_RETENTION_DAYS", 180)
+PRIVACY_TRUNCATE_IP = os.environ.get("PRIVACY_TRUNCATE_IP", "0") == "1"
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

@@ -11,6 +11,7 @@ from offers.params import BadRequest, request_params, tracker_endpoint
 from offers.services import record_click, record_conversion
 from postbacks.context import click_context
 from postbacks.macros import DEVICE_ID_FIELDS, SUB_FIELDS, render
+from privacy.addresses import stored_ip
 
 COUNTRY_HEADERS = ("HTTP_CF_IPCOUNTRY", "HTTP_X_COUNTRY_CODE")
 
@@ -23,7 +24,7 @@ def click(request, offer_id: int, publisher_id: int):
     fields: dict[str, str | None] = {
         name: _text(request.GET.get(name, ""), 255) for name in SUB_FIELDS + DEVICE_ID_FIELDS
     }
-    fields["ip"] = client_ip(request) or None
+    fields["ip"] = stored_ip(client_ip(request)) or None
     fields["user_agent"] = _text(request.META.get("HTTP_USER_AGENT", ""), 1000)
     fields["country"] = _country_from_headers(request)
     # Never refused for a parameter: anything but granted / denied is "not known".
