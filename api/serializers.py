@@ -290,6 +290,7 @@ class PostbackConfigSerializer(CleanedModelSerializer):
             "success_rule",
             "headers",
             "event_names",
+            "secret_parameters",
             "on_denied_consent",
             "version",
         ]

@@ -30,14 +30,21 @@ from postbacks.services import enable_config, refire_delivery, rotate_secret, se
 # the live preview under it.
 REQUEST_FIELDS = ("url", "method", "content_type", "body")
 # What the publisher accepts and needs (SPEC §12): a fieldset of their own.
-RULE_FIELDS = ("accept_window_hours", "success_rule", "headers", "event_names", "on_denied_consent")
+RULE_FIELDS = (
+    "accept_window_hours",
+    "success_rule",
+    "headers",
+    "event_names",
+    "secret_parameters",
+    "on_denied_consent",
+)
 JSON_ATTRS = {"class": "template-field", "spellcheck": "false", "autocomplete": "off", "rows": 3}
 TEMPLATE_ATTRS = {"class": "template-field", "spellcheck": "false", "autocomplete": "off"}
 TEMPLATE_LABELS = {"url": "URL template", "body": "Body template"}
 TEMPLATE_WIDGETS = {
     "url": forms.Textarea(attrs={**TEMPLATE_ATTRS, "rows": 2, "data-template": "url"}),
     "body": forms.Textarea(attrs={**TEMPLATE_ATTRS, "rows": 5, "data-template": "body"}),
-    **{name: forms.Textarea(attrs=JSON_ATTRS) for name in RULE_FIELDS[1:4]},
+    **{name: forms.Textarea(attrs=JSON_ATTRS) for name in RULE_FIELDS[1:5]},
 }
 
 

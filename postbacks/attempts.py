@@ -296,7 +296,7 @@ def log_row(attempt: Attempt, outcome: Outcome) -> PostbackLog:
         event_id=subject.event_id,
         transaction_id=subject.transaction_id,
         response_code=outcome.response_code,
-        url=outcome.url or attempt.request.url,
+        url=rules.masked_url(outcome.url or attempt.request.url, attempt.config.secret_parameters),
         error=outcome.error,
         server_response=outcome.server_response,
         method=attempt.request.method,

@@ -160,6 +160,13 @@ class PostbackConfig(models.Model):
         help_text="The publisher's names for our events, for {event_name}: "
         '{"purchase": "af_purchase"}.',
     )
+    secret_parameters = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[rules.validate_secret_parameters],
+        help_text="Query parameters of the URL that carry the publisher's credentials, e.g. "
+        '["token", "key"]: sent for real, stored and shown as ****.',
+    )
     on_denied_consent = models.CharField(
         max_length=5,
         choices=DeniedConsent.choices,
@@ -189,6 +196,7 @@ class PostbackConfig(models.Model):
         "accept_window_hours",
         "success_rule",
         "on_denied_consent",
+        "secret_parameters",
     )
 
     def __str__(self) -> str:
@@ -225,6 +233,9 @@ class PostbackConfig(models.Model):
                 continue
             if name == "secret":
                 before, after = ("set" if before else ""), ("set" if after else "")
+            elif name == "url":
+                before = rules.masked_url(before, self.secret_parameters or [])
+                after = rules.masked_url(after, self.secret_parameters or [])
             elif name == "headers":
                 before, after = (
                     rules.masked_headers(before or {}),

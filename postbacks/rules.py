@@ -7,9 +7,10 @@ applies them around an attempt. Nothing here sends a request.
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from urllib.parse import unquote_plus
 
 from django.core.exceptions import ValidationError
 
@@ -65,6 +66,28 @@ def unmasked_headers(headers: Mapping[str, str], stored: Mapping[str, str]) -> d
         name: stored[name] if value == MASK and is_credential(name) and name in stored else value
         for name, value in (headers or {}).items()
     }
+
+
+def masked_url(url: str, names: Iterable[str]) -> str:
+    """The URL with the values of the named query parameters (any case) read `****`, as
+    it may be stored and shown; the real URL is what is sent."""
+    secret = {name.lower() for name in names}
+    if not secret or "?" not in url:
+        return url
+    head, _, rest = url.partition("?")
+    query, hash_mark, fragment = rest.partition("#")
+    pairs = []
+    for pair in query.split("&"):
+        name, equals, _value = pair.partition("=")
+        pairs.append(f"{name}={MASK}" if equals and unquote_plus(name).lower() in secret else pair)
+    return f"{head}?{'&'.join(pairs)}{hash_mark}{fragment}"
+
+
+def validate_secret_parameters(names: object) -> None:
+    if not isinstance(names, list) or not all(isinstance(name, str) and name for name in names):
+        raise ValidationError('Use a list of query parameter names: ["token", "key"].')
+    if len(names) > MAX_HEADERS:
+        raise ValidationError(f"At most {MAX_HEADERS} names.")
 
 
 # Validation, when a config is saved (model validators, so the admin and the API agree).

@@ -181,6 +181,7 @@ def test_postback_config_crud(api, staff_key, publisher, offer, purchase):
         "success_rule",
         "headers",
         "event_names",
+        "secret_parameters",
         "on_denied_consent",
         "version",
     ]

@@ -389,3 +389,47 @@ def test_the_send_test_page_shows_credentials_masked(admin_client, make_config, 
     assert "Authorization" in shown and "****" in shown
     assert "s3cr3t" not in shown and "s3cr3t" not in sent
     assert receiver.wait_for(1)[0].header("Authorization") == "Bearer s3cr3t"
+
+
+def test_secret_url_parameters_are_sent_for_real_and_stored_masked(
+    client, click, advertiser_key, make_config, receiver
+):
+    make_config(
+        receiver.url("/pb?t={transaction_id}&Token=abc123&key=k9&keep=1#x"),
+        secret_parameters=["token", "KEY"],
+    )
+
+    convert(client, advertiser_key, transaction_id=click.transaction_id)
+
+    assert (
+        receiver.wait_for(1)[0].path == f"/pb?t={click.transaction_id}&Token=abc123&key=k9&keep=1"
+    )
+    log = PostbackLog.objects.get()
+    assert log.url == receiver.url(f"/pb?t={click.transaction_id}&Token=****&key=****&keep=1#x")
+    answer = client.get("/api/v1/postback-logs/", HTTP_AUTHORIZATION=f"Bearer {advertiser_key}")
+    assert "abc123" not in answer.content.decode() and "k9" not in answer.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url", "names", "masked"),
+    [
+        ("https://p.example/a?token=1&x=2", ["token"], "https://p.example/a?token=****&x=2"),
+        ("https://p.example/a?x=2", ["token"], "https://p.example/a?x=2"),
+        ("https://p.example/a", ["token"], "https://p.example/a"),
+        ("https://p.example/a?to%6Ben=1", ["token"], "https://p.example/a?to%6Ben=****"),
+        ("https://p.example/a?token", ["token"], "https://p.example/a?token"),
+    ],
+)
+def test_masked_urls(url, names, masked):
+    assert rules.masked_url(url, names) == masked
+
+
+def test_the_history_masks_secret_url_parameters(make_config):
+    config = make_config("https://p.example/a?token=old", secret_parameters=["token"])
+    config.url = "https://p.example/b?token=new"
+    config.save()
+
+    assert config.versions.get().changes["url"] == [
+        "https://p.example/a?token=****",
+        "https://p.example/b?token=****",
+    ]
