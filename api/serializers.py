@@ -477,3 +477,37 @@ class ReconciliationMatchSerializer(serializers.Serializer):
     both = serializers.IntegerField()
     ours_only = OursOnlySerializer(many=True)
     theirs_only = TheirsOnlySerializer(many=True)
+
+
+# /api/v1/privacy/erase/ (SPEC §14).
+class ErasureRequestSerializer(serializers.Serializer):
+    device_ids = serializers.ListField(
+        child=serializers.CharField(min_length=1, max_length=255),
+        required=False,
+        default=list,
+        max_length=1000,
+        help_text="google_aid, ios_ifa, ios_ifv, os_id or windows_aid values.",
+    )
+    user_ids = serializers.ListField(
+        child=serializers.CharField(min_length=1, max_length=255),
+        required=False,
+        default=list,
+        max_length=1000,
+    )
+
+    def validate(self, attrs):
+        if not attrs["device_ids"] and not attrs["user_ids"]:
+            raise serializers.ValidationError(
+                {"device_ids": ["Give device_ids or user_ids (or both) to erase."]}
+            )
+        return attrs
+
+
+class ErasureSerializer(serializers.Serializer):
+    clicks = serializers.IntegerField()
+    conversions = serializers.IntegerField()
+    logs = serializers.IntegerField()
+    erasure = serializers.IntegerField(help_text="The audit record's ID.")
+    in_background = serializers.BooleanField(
+        help_text="True when the log rows are many: the worker erases them in batches."
+    )

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", views.api_root, name="api-root"),
     *router.urls,
     path("stats/", views.StatsView.as_view(), name="stats"),
+    path("privacy/erase/", views.ErasureView.as_view(), name="privacy-erase"),
     path(
         "reports/reconciliation/",
         views.ReconciliationView.as_view(),

@@ -41,6 +41,8 @@ from api.serializers import (
     BulkQueuedSerializer,
     BulkRefireSerializer,
     ConversionSerializer,
+    ErasureRequestSerializer,
+    ErasureSerializer,
     ErrorSerializer,
     OfferEventSerializer,
     OfferSerializer,
@@ -74,6 +76,7 @@ from logs.filters import (
 from offers.models import Advertiser, Conversion, ConversionStatus, Offer, OfferEvent, Publisher
 from postbacks import services, stats
 from postbacks.models import PostbackConfig, PostbackLog
+from privacy import erasure
 from reports import matching, reconciliation
 
 ID_MAX = 2**63 - 1
@@ -631,6 +634,41 @@ class ReconciliationMatchView(ApiViewMixin, APIView):
         except matching.UploadError as problem:
             raise exceptions.ValidationError({"file": [str(problem)]}) from None
         return Response(found.as_dict())
+
+
+@extend_schema(tags=["privacy"])
+class ErasureView(ApiViewMixin, APIView):
+    """Erase a person's device identifiers and user IDs (SPEC §14) from the matching
+    clicks, conversions and installs and the log rows of their postbacks; the answer
+    counts what was (or is being) erased, and an audit record keeps the counts without
+    the values. An advertiser's key reaches its own offers' data only."""
+
+    permission_classes = [IsStaffOrAdvertiser]
+
+    @extend_schema(
+        summary="Erase device identifiers and user IDs",
+        request=ErasureRequestSerializer,
+        responses={200: ErasureSerializer, **error_responses(400, 401, 403)},
+    )
+    def post(self, request):
+        query = ErasureRequestSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        advertiser = None if is_staff(request.user) else caller_advertiser(request.user)
+        record, in_background = erasure.start(
+            query.validated_data["device_ids"],
+            query.validated_data["user_ids"],
+            advertiser,
+            requested_by=str(request.user),
+        )
+        return Response(
+            {
+                "clicks": record.clicks,
+                "conversions": record.conversions,
+                "logs": record.logs,
+                "erasure": record.pk,
+                "in_background": in_background,
+            }
+        )
 
 
 def _money_as_text(row: dict) -> dict:
