@@ -83,7 +83,18 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "integr8.middleware.ContentSecurityPolicyMiddleware",
 ]
+
+# Scripts from this site only, never inline; inline style attributes are allowed (the
+# admin's and Swagger UI's use them). CONTENT_SECURITY_POLICY="" turns the header off.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
 
 # Longest query string answered, in bytes; longer is a 414 (JSON on the API and /conversion/).
 # bin/run-all lets gunicorn pass longer request lines so that this limit is the one that answers.
