@@ -4,6 +4,7 @@ import logging
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "axes",
     "offers",
     "postbacks",
     "logs",
@@ -84,7 +86,23 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "integr8.middleware.ContentSecurityPolicyMiddleware",
+    # Last: refuses a locked-out login (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling (django-axes, SPEC §14): after LOGIN_FAILURE_LIMIT wrong passwords for a
+# username, or from one IP address, logins there are refused (429), the right password
+# included, for LOGIN_COOLOFF_MINUTES; a success clears the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 20)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # Scripts from this site only, never inline; inline style attributes are allowed (the
 # admin's and Swagger UI's use them). CONTENT_SECURITY_POLICY="" turns the header off.

@@ -12,6 +12,9 @@ POSTBACK_IDLE_WAIT_SECONDS = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 OPS_EMAIL = "ops@example.com"
+# Django's test client logs in without a request, which django-axes refuses: the
+# throttling tests turn it on themselves (tests/setup/test_login_throttling.py).
+AXES_ENABLED = False
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not :memory:, so a real qcluster process can share the test database.
