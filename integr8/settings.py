@@ -226,7 +226,11 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiRateThrottle"],
 }
+# Requests per API key (or user, or IP without either) to /api/v1/: "<n>/<s|m|h|d>";
+# empty turns the limit off. Past it: 429 with Retry-After.
+API_RATE = os.environ.get("API_RATE", "1200/m")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Integr8 API",
     "VERSION": "1.0.0",

@@ -15,6 +15,8 @@ OPS_EMAIL = "ops@example.com"
 # Django's test client logs in without a request, which django-axes refuses: the
 # throttling tests turn it on themselves (tests/setup/test_login_throttling.py).
 AXES_ENABLED = False
+# Suites call the API thousands of times; tests/api/test_throttling.py sets a rate.
+API_RATE = ""
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not :memory:, so a real qcluster process can share the test database.
