@@ -231,6 +231,10 @@ REST_FRAMEWORK = {
 # Requests per API key (or user, or IP without either) to /api/v1/: "<n>/<s|m|h|d>";
 # empty turns the limit off. Past it: 429 with Retry-After.
 API_RATE = os.environ.get("API_RATE", "1200/m")
+# Per client IP on the public endpoints (integr8/ratelimit.py); empty turns one off.
+CLICK_RATE_PER_IP = os.environ.get("CLICK_RATE_PER_IP", "100/s")
+CONVERSION_RATE_PER_IP = os.environ.get("CONVERSION_RATE_PER_IP", "50/s")
+CUSTOM_POSTBACK_RATE_PER_IP = os.environ.get("CUSTOM_POSTBACK_RATE_PER_IP", "50/s")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Integr8 API",
     "VERSION": "1.0.0",

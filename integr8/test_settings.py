@@ -17,6 +17,7 @@ OPS_EMAIL = "ops@example.com"
 AXES_ENABLED = False
 # Suites call the API thousands of times; tests/api/test_throttling.py sets a rate.
 API_RATE = ""
+CLICK_RATE_PER_IP = CONVERSION_RATE_PER_IP = CUSTOM_POSTBACK_RATE_PER_IP = ""
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not :memory:, so a real qcluster process can share the test database.

@@ -5,6 +5,7 @@ See docs/custom-postback.md for the fields, formats and the choices made.
 
 from django.http import HttpRequest, JsonResponse
 
+from integr8.ratelimit import limited
 from offers.auth import authenticate_api_key, client_ip, ip_allowed, raw_key_from_request
 from offers.installs import json_type_problems, parse_install, record_install
 from offers.models import Advertiser
@@ -12,6 +13,7 @@ from offers.params import BadRequest, json_body, request_params, tracker_endpoin
 
 
 @tracker_endpoint
+@limited("custom-postback", "CUSTOM_POSTBACK_RATE_PER_IP")
 def custom_postback(request: HttpRequest) -> JsonResponse:
     try:
         params = request_params(request)

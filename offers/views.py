@@ -3,6 +3,7 @@
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.views.decorators.http import require_GET
 
+from integr8.ratelimit import limited
 from offers import lookups
 from offers.auth import client_ip
 from offers.conversions import api_key_for, parse_conversion
@@ -17,6 +18,7 @@ COUNTRY_HEADERS = ("HTTP_CF_IPCOUNTRY", "HTTP_X_COUNTRY_CODE")
 
 
 @require_GET
+@limited("click", "CLICK_RATE_PER_IP", json=False)
 def click(request, offer_id: int, publisher_id: int):
     offer = lookups.active_offer(offer_id)
     if offer is None or not lookups.publisher_is_active(publisher_id):
@@ -49,6 +51,7 @@ def _country_from_headers(request) -> str:
 
 
 @tracker_endpoint
+@limited("conversion", "CONVERSION_RATE_PER_IP")
 def conversion(request):
     """Thin: every rule about the call lives in offers.conversions."""
     try:
