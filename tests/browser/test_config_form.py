@@ -27,7 +27,7 @@ def test_typing_a_template_updates_the_preview(admin_page, publisher, screenshot
 
     page.locator("#id_url").type("https://pub.example/pb?tid={transaction_id}&s1=")
     page.wait_for_function(
-        "document.getElementById('preview-url').textContent.includes('TEST0000')"
+        "() => document.getElementById('preview-url').textContent.includes('TEST0000')"
     )
     assert preview_url.inner_text() == "https://pub.example/pb?tid=TEST00000000000000000000&s1="
     assert page.locator("#preview-method").inner_text() == "GET"
@@ -39,7 +39,8 @@ def test_typing_a_template_updates_the_preview(admin_page, publisher, screenshot
         "https://pub.example/pb?tid={transaction_id}&s1={sub1}"
     )
     page.wait_for_function(
-        "document.getElementById('preview-url').textContent.endsWith('s1=sub%201%20%26%20more')"
+        "() => document.getElementById('preview-url')"
+        ".textContent.endsWith('s1=sub%201%20%26%20more')"
     )
 
     # A macro that does not exist is named, with its closest known macro.
@@ -80,7 +81,7 @@ def test_the_macro_list_follows_the_type_and_targets_refusals(admin_page, screen
     page.locator("#config-macros button[data-macro='{rejection_reason}']").click()
     assert page.locator("#id_body").input_value() == '{"reason": "{rejection_reason}"}'
     page.wait_for_function(
-        "document.getElementById('preview-body').textContent.includes('Test rejection')"
+        "() => document.getElementById('preview-body').textContent.includes('Test rejection')"
     )
     assert page.locator("#preview-content-type").inner_text() == "application/json"
     page.set_viewport_size({"width": 800, "height": 1000})
@@ -96,7 +97,7 @@ def test_the_change_form_previews_the_saved_template_on_load(
     page.goto(f"{live_server.url}/admin/postbacks/postbackconfig/{config.pk}/change/")
 
     page.wait_for_function(
-        "document.getElementById('preview-url').textContent.endsWith('&cur=USD')"
+        "() => document.getElementById('preview-url').textContent.endsWith('&cur=USD')"
     )
     assert page.locator("#preview-problems").inner_text() == "No problems found."
     page.set_viewport_size({"width": 1400, "height": 1000})

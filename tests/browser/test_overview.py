@@ -197,7 +197,7 @@ def test_re_fire_matching_from_a_failure_figure(page, signed_in, traffic, publis
     assert page.locator("#refire-count").inner_text() == "2"
     page.click("#confirm-refire")
     page.wait_for_url(re.compile(r".*/logs/refire/\d+/$"))
-    page.wait_for_function("document.getElementById('job-state').textContent === 'Done'")
+    page.wait_for_function("() => document.getElementById('job-state').textContent === 'Done'")
 
     assert page.locator("#job-reopened").inner_text() == "2"
     reopened = Delivery.objects.filter(

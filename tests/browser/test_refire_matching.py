@@ -51,7 +51,7 @@ def test_the_progress_bar_follows_the_job(page, live_server, django_user_model, 
     assert not page.locator("#job-links").is_visible()
 
     RefireJob.objects.filter(pk=job.pk).update(done=1000)
-    page.wait_for_function("document.getElementById('job-done').textContent === '1000'")
+    page.wait_for_function("() => document.getElementById('job-done').textContent === '1000'")
     assert page.locator("#job-percent").inner_text() == "25"
     page.screenshot(path=str(screenshot_dir / "refire-progress.png"), full_page=True)
 

@@ -23,6 +23,8 @@ PRODUCTION = {
 
 def check(env: dict) -> subprocess.CompletedProcess:
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "integr8.settings", **env}
+    # Set by the browser tests' live server for the test process; never in deployment.
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
