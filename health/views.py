@@ -10,7 +10,7 @@ from functools import cache
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -88,7 +88,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "backlog": figures.backlog,
         "chart": attempts_chart(figures.series, _config_edits(start)),
         "disabled_configs": disabled[:ATTENTION_SHOWN],
-        "disabled_count": len(disabled),
+        "disabled_count": disabled.count(),
         "exhausted": exhausted,
         "exhausted_link": logs_link(status="failed", **since),
         "open_alerts": _open_alerts(),
@@ -171,10 +171,10 @@ def _config_edits(start: datetime) -> list[tuple[datetime, str]]:
     return [(config.updated, f"{config.name} (#{config.pk}) edited") for config in edited[:50]]
 
 
-def _disabled_configs() -> list[PostbackConfig]:
+def _disabled_configs() -> QuerySet[PostbackConfig]:
     """Configs that were disabled after repeated failures (they carry the reason), the
-    latest first; only the first ATTENTION_SHOWN are drawn, the rest are counted."""
-    return list(
+    latest first; the page draws the first ATTENTION_SHOWN and counts the rest."""
+    return (
         PostbackConfig.objects.filter(enabled=False)
         .exclude(disabled_reason="")
         .select_related("publisher")

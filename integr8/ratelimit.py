@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from offers.auth import client_ip
+
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -50,7 +52,7 @@ def limited(name: str, setting: str, json: bool = True) -> Callable:
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs):
             rate = getattr(settings, setting)
-            wait = retry_after(name, request.META.get("REMOTE_ADDR", ""), rate) if rate else None
+            wait = retry_after(name, client_ip(request), rate) if rate else None
             if wait is None:
                 return view(request, *args, **kwargs)
             message = f"Too many requests from this address: at most {rate}; retry in {wait} s."

@@ -16,14 +16,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from offers.auth import authenticate_api_key, ip_allowed, raw_key_from_request
-from offers.installs import Invalid, Problems, show
+from offers.installs import Invalid, Problems, parse_consent_field, show
 from offers.models import (
     ApiKey,
     Click,
     Conversion,
     ConversionStatus,
     OfferEvent,
-    parse_consent,
 )
 from offers.money import InvalidAmount, parse_amount
 from offers.params import SURROGATE, BadRequest
@@ -70,7 +69,7 @@ def parse_conversion(params: dict[str, str], api_key: ApiKey, ip: str) -> Parsed
     currency = _parsed(params, "currency", _currency, found)
     order_id = _parsed(params, "order_id", _order_id, found) or ""
     status = _parsed(params, "status", _status, found) or ConversionStatus.APPROVED
-    consent = _parsed(params, "consent", _consent, found) or ""
+    consent = _parsed(params, "consent", parse_consent_field, found) or ""
     transaction_id = _parsed(params, "transaction_id", _transaction_id, found)
     if transaction_id is None:
         if "transaction_id" not in found:
@@ -133,13 +132,6 @@ def _status(raw: str) -> str:
     if status not in ACCEPTED_STATUSES:
         raise Invalid(f"{show(status)} is not one of: approved, pending.")
     return status
-
-
-def _consent(raw: str) -> str:
-    consent = parse_consent(raw)
-    if not consent:
-        raise Invalid(f"{show(raw)} is not one of: granted, denied (or leave it out).")
-    return consent
 
 
 def _transaction_id(raw: str) -> str:

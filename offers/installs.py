@@ -204,7 +204,8 @@ def _iso_time(raw: str) -> datetime:
     return moment.replace(tzinfo=UTC)
 
 
-def parse_install_consent(raw: str) -> str:
+def parse_consent_field(raw: str) -> str:
+    """A sent `consent` field (conversions and installs): granted or denied, else Invalid."""
     consent = parse_consent(raw)
     if not consent:
         raise Invalid(f"{show(raw)} is not one of: granted, denied (or leave it out).")
@@ -219,7 +220,7 @@ PARSERS = {
     "cost": parse_cost,
     "event_name": parse_event_name,
     "campaign_id": parse_offer_id,
-    "consent": parse_install_consent,
+    "consent": parse_consent_field,
 }
 
 
