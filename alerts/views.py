@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.access import staff_required
 from alerts.models import Alert, AlertKind, AlertRule, AlertState
 from health.views import logs_link
-from logs.views import staff_required
 from offers.models import Publisher
 
 RECENT = timedelta(days=7)

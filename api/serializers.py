@@ -303,6 +303,39 @@ class PostbackConfigSerializer(CleanedModelSerializer):
         return data
 
 
+# What a publisher's portal user may change (when its publisher allows edits): what is sent
+# to it, never whose config it is, when it fires or how hard we retry.
+PORTAL_EDITABLE_FIELDS = (
+    "url",
+    "method",
+    "body",
+    "content_type",
+    "headers",
+    "success_rule",
+    "accept_window_hours",
+    "event_names",
+    "secret_parameters",
+)
+
+
+class PortalPostbackConfigSerializer(PostbackConfigSerializer):
+    """A config as its publisher's portal users see it: the signing secret and the URL's
+    secret parameters read `****`; sending `****` back keeps the stored values."""
+
+    class Meta(PostbackConfigSerializer.Meta):
+        read_only_fields = [
+            name
+            for name in PostbackConfigSerializer.Meta.fields
+            if name not in PORTAL_EDITABLE_FIELDS
+        ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["url"] = rules.masked_url(instance.url, instance.secret_parameters or [])
+        data["secret"] = rules.MASK if instance.secret else ""
+        return data
+
+
 # /api/v1/stats/ (SPEC §11): the figures postbacks.stats computes, for the schema.
 class StatsQuerySerializer(serializers.Serializer):
     window = serializers.ChoiceField(choices=["1h", "24h", "7d", "30d"], default="24h")

@@ -28,7 +28,15 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from alerts.models import Alert, AlertKind, AlertRule, AlertState
-from api.access import IsStaff, IsStaffOrAdvertiser, caller_advertiser, is_staff, scoped
+from api.access import (
+    CanReadLogs,
+    IsStaff,
+    IsStaffOrAdvertiser,
+    PostbackConfigAccess,
+    caller_advertiser,
+    is_staff,
+    scoped,
+)
 from api.errors import Conflict
 from api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from api.idempotency import KEY_PATTERN as IDEMPOTENCY_KEY_PATTERN
@@ -46,6 +54,7 @@ from api.serializers import (
     ErrorSerializer,
     OfferEventSerializer,
     OfferSerializer,
+    PortalPostbackConfigSerializer,
     PostbackConfigSerializer,
     PostbackLogSerializer,
     PublisherSerializer,
@@ -341,7 +350,7 @@ class PostbackLogViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericVi
     """Postback attempts, with the /logs/ page's filters; JSON pages or a streamed CSV."""
 
     serializer_class = PostbackLogSerializer
-    permission_classes = [IsStaffOrAdvertiser]
+    permission_classes = [CanReadLogs]
     pagination_class = NewestFirst
     filter_backends: list = []
     renderer_classes = [renderers.JSONRenderer, renderers.BrowsableAPIRenderer, CSVRenderer]
@@ -400,6 +409,7 @@ class PostbackLogViewSet(ApiViewMixin, mixins.ListModelMixin, viewsets.GenericVi
         url_path="refire",
         url_name="refire",
         renderer_classes=[renderers.JSONRenderer],
+        permission_classes=[IsStaffOrAdvertiser],  # publishers read their attempts only
     )
     def refire(self, request):
         payload = _validated(LogRefireSerializer, request)
@@ -470,8 +480,17 @@ class PublisherViewSet(StaffViewSet):
 
 
 class PostbackConfigViewSet(StaffViewSet):
+    """CRUD for staff; a publisher's portal user reads its own configs, sends tests, and
+    edits what is sent when its publisher allows it (PostbackConfigAccess)."""
+
     queryset = PostbackConfig.objects.all()
     serializer_class = PostbackConfigSerializer
+    permission_classes = [PostbackConfigAccess]
+
+    def get_serializer_class(self):
+        if getattr(self, "swagger_fake_view", False) or is_staff(self.request.user):
+            return PostbackConfigSerializer
+        return PortalPostbackConfigSerializer
 
     def perform_update(self, serializer):
         # Enabling goes through the service, which also resets the failure count.

@@ -16,10 +16,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.access import portal_home_for_portal_users, staff_required
 from alerts.models import Alert, AlertState
 from health.chart import attempts_chart
 from health.table import group_rows
-from logs.views import staff_required
 from postbacks import stats
 from postbacks.models import Delivery, DeliveryState, PostbackConfig
 from postbacks.services import enable_config
@@ -57,6 +57,7 @@ def logs_link(**filters: str) -> str:
     return _logs_path() + "?" + urlencode(filters)
 
 
+@portal_home_for_portal_users
 @staff_required
 def overview(request: HttpRequest) -> HttpResponse:
     window = request.GET.get("window", stats.DEFAULT_WINDOW)

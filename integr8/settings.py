@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "alerts",
     "reports",
     "privacy",
+    "accounts",
+    "portal",
     "api",
 ]
 
@@ -144,6 +146,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context.scope",
             ],
         },
     },

@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.views import LoginView
 from offers import views as tracking
 from offers.custom_postback import custom_postback
+from portal.urls import log_patterns as portal_log_patterns
 
 urlpatterns = [
     path("", include("health.urls")),
@@ -14,7 +16,9 @@ urlpatterns = [
     path("logs/", include("logs.urls")),
     path("alerts/", include("alerts.urls")),
     path("reports/", include("reports.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("portal/logs/", include((portal_log_patterns, "logs"), namespace="portal-logs")),
+    path("portal/", include("portal.urls")),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]

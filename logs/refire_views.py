@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from accounts.access import staff_required
 from logs.filters import filter_logs
-from logs.views import staff_required
 from postbacks.models import RefireJob, RefireJobState
 from postbacks.services import RefireCounts, count_refire_matching, queue_refire_job
 

@@ -139,8 +139,11 @@ def render_row(
     )
 
 
-def render_rows(rows: Sequence[PostbackLog], preview_chars: int) -> SafeString:
-    list_url = reverse("logs:list")  # detail pages are <list_url><id>/
+def render_rows(
+    rows: Sequence[PostbackLog], preview_chars: int, current_app: str | None = None
+) -> SafeString:
+    # Detail pages are <list_url><id>/, under /logs/ or /portal/logs/ (current_app).
+    list_url = reverse("logs:list", current_app=current_app)
     disabled = disabled_configs(rows)
     html = "\n".join(
         render_row(log, preview_chars, list_url, disabled.get(log.config_id or 0)) for log in rows

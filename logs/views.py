@@ -1,10 +1,7 @@
 """Ops pages for postback logs: the filtered list, one attempt, re-fire, CSV (SPEC §7)."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.db.models.functions import Left
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.access import Scope, scope_of
 from logs.export import (
     EXPORT_COLUMNS,
     EXPORT_COLUMNS_PARAMETER,
@@ -45,18 +43,22 @@ LIST_FIELDS += ["attempt", "trigger", "duration_ms", "config"]
 COLUMN_LABELS = dict(LOG_COLUMNS) | {"trigger": "Trigger"}
 
 
-def staff_required(view):
-    """Anonymous users go to the login page; signed-in non-staff users get 403."""
+def _scope(request) -> Scope:
+    return scope_of(request.user)
 
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.is_staff:
-            raise PermissionDenied("Postback logs are for staff.")
-        return view(request, *args, **kwargs)
 
-    return wrapped
+def _logs(request) -> QuerySet[PostbackLog]:
+    """The log rows this page may show: all for staff, a portal user's own otherwise."""
+    return _scope(request).rows(PostbackLog.objects.all())
+
+
+def _mount(request: HttpRequest) -> str | None:
+    """Where the request came in: the "logs" (/logs/) or "portal-logs" instance."""
+    return request.resolver_match.namespace if request.resolver_match else None
+
+
+def _reverse(request, name: str, *args) -> str:
+    return reverse(name, args=args, current_app=_mount(request))
 
 
 def _cursor(request, name: str, errors: dict) -> int | None:
@@ -105,9 +107,8 @@ def _list_columns(queryset):
     )
 
 
-@staff_required
 def log_list(request):
-    queryset, errors = filter_logs(request.GET, ignore=LIST_PARAMETERS)
+    queryset, errors = filter_logs(request.GET, _logs(request), ignore=LIST_PARAMETERS)
     before = _cursor(request, "before", errors)
     after = _cursor(request, "after", errors)
     rows, has_older, has_newer = [], False, False
@@ -118,7 +119,7 @@ def log_list(request):
         export_params.pop(name, None)
     context = {
         "rows": rows,
-        "table_rows": render_rows(rows, PREVIEW_CHARS),
+        "table_rows": render_rows(rows, PREVIEW_CHARS, _mount(request)),
         "errors": errors,
         "headers": HEADERS,
         "filters": [
@@ -144,11 +145,11 @@ def log_list(request):
             (name, value) for name, values in export_params.lists() for value in values
         ],
         "export_columns": [(name, label, name in FIELDS) for name, label in EXPORT_COLUMNS.items()],
+        "can_refire_matching": _scope(request).staff,
     }
     return render(request, "logs/list.html", context, status=400 if errors else 200)
 
 
-@staff_required
 def log_rows(request: HttpRequest) -> JsonResponse:
     """Live mode of /logs/: the rows newer than `after` that match the filters, rendered.
 
@@ -159,7 +160,7 @@ def log_rows(request: HttpRequest) -> JsonResponse:
     after = _cursor(request, "after", errors)
     if after is None and not errors:
         errors["after"] = ["Required: the newest log ID the page shows."]
-    queryset, filter_errors = filter_logs(request.GET, ignore=LIST_PARAMETERS)
+    queryset, filter_errors = filter_logs(request.GET, _logs(request), ignore=LIST_PARAMETERS)
     errors.update(filter_errors)
     if errors:
         return JsonResponse({"errors": errors}, status=400)
@@ -167,7 +168,7 @@ def log_rows(request: HttpRequest) -> JsonResponse:
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     return JsonResponse(
         {
-            "html": str(render_rows(rows, PREVIEW_CHARS)),
+            "html": str(render_rows(rows, PREVIEW_CHARS, _mount(request))),
             "count": len(rows),
             "newest": rows[0].id if rows else after,
             "more": more,
@@ -184,32 +185,48 @@ def _admin_link(name: str, pk) -> str:
         return ""
 
 
-@staff_required
 def log_detail(request, pk: int):
-    log = get_object_or_404(PostbackLog.objects.select_related("config"), pk=pk)
+    log = get_object_or_404(_logs(request).select_related("config"), pk=pk)
     attempts = []
     if log.delivery_id is not None:
         attempts = list(
-            PostbackLog.objects.filter(delivery_id=log.delivery_id)
+            _logs(request)
+            .filter(delivery_id=log.delivery_id)
             .only("id", "created", "status", "attempt", "trigger", "response_code", "error")
             .order_by("id")
         )
+    scope = _scope(request)
     context = {
         "log": log,
         "attempts": attempts,
-        "conversion_link": _admin_link("offers_conversion", log.conversion_id),
-        "click_link": _admin_link("offers_click", log.click_id),
-        "config_link": _admin_link("postbacks_postbackconfig", log.config_id),
-        "delivery_link": _admin_link("postbacks_delivery", log.delivery_id),
+        **_linked(scope, log),
         "config_off": disabled_reason(log.config),
+        "can_refire": scope.kind in ("staff", "advertiser"),
     }
     return render(request, "logs/detail.html", context)
 
 
-@staff_required
+def _linked(scope: Scope, log: PostbackLog) -> dict[str, str]:
+    """Where the attempt's conversion, click, config and delivery are shown to this user:
+    the admin for staff, the portal's own pages for portal users (nothing else)."""
+    if scope.staff:
+        return {
+            "conversion_link": _admin_link("offers_conversion", log.conversion_id),
+            "click_link": _admin_link("offers_click", log.click_id),
+            "config_link": _admin_link("postbacks_postbackconfig", log.config_id),
+            "delivery_link": _admin_link("postbacks_delivery", log.delivery_id),
+        }
+    links = {}
+    if scope.advertiser is not None and log.conversion_id is not None:
+        links["conversion_link"] = reverse("portal:conversion", args=[log.conversion_id])
+    if scope.publisher is not None and log.config_id is not None:
+        links["config_link"] = reverse("portal:config", args=[log.config_id])
+    return links
+
+
 @require_POST
 def log_refire(request, pk: int):
-    log = get_object_or_404(PostbackLog.objects.select_related("delivery__config"), pk=pk)
+    log = get_object_or_404(_logs(request).select_related("delivery__config"), pk=pk)
     if log.delivery is None:
         messages.error(
             request,
@@ -227,12 +244,11 @@ def log_refire(request, pk: int):
             f"Not re-fired: the postback config “{log.delivery.config.name}” is disabled. "
             "Enable it first.",
         )
-    return redirect("logs:detail", pk=pk)
+    return redirect(_reverse(request, "logs:detail", pk))
 
 
-@staff_required
 def log_export(request):
-    queryset, errors = filter_logs(request.GET, ignore=EXPORT_PARAMETERS)
+    queryset, errors = filter_logs(request.GET, _logs(request), ignore=EXPORT_PARAMETERS)
     columns, column_error = chosen_columns(request.GET.getlist(EXPORT_COLUMNS_PARAMETER))
     if column_error:
         errors = {**errors, EXPORT_COLUMNS_PARAMETER: [column_error]}

@@ -63,8 +63,8 @@ class OfferEventAdmin(admin.ModelAdmin):
 
 @admin.register(Publisher)
 class PublisherAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "status", "created")
-    list_filter = ("status",)
+    list_display = ("id", "name", "status", "portal_can_edit", "created")
+    list_filter = ("status", "portal_can_edit")
     search_fields = ("name",)
 
 

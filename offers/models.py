@@ -134,6 +134,12 @@ class OfferEvent(models.Model):
 class Publisher(models.Model):
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    portal_can_edit = models.BooleanField(
+        "portal users edit postback configs",
+        default=False,
+        help_text="Its portal users may change their postback configs' URL, method, body, "
+        "headers and partner rules; otherwise they see them read-only.",
+    )
     created = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -211,6 +211,9 @@ class PostbackConfig(models.Model):
         stored = self._stored_sent_fields() if watched else None
         if stored is not None:
             self.headers = rules.unmasked_headers(self.headers, stored["headers"] or {})
+            self.url = rules.unmasked_url(
+                self.url, stored["url"], self.secret_parameters or stored["secret_parameters"] or []
+            )
         changes = self._sent_changes(stored) if stored is not None else {}
         if changes:
             self.version += 1

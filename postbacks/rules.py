@@ -83,6 +83,29 @@ def masked_url(url: str, names: Iterable[str]) -> str:
     return f"{head}?{'&'.join(pairs)}{hash_mark}{fragment}"
 
 
+def unmasked_url(url: str, stored: str, names: Iterable[str]) -> str:
+    """The URL a form or an API client sent back, with each secret parameter still
+    reading `****` given its stored value again (by name; the first stored one wins)."""
+    secret = {name.lower() for name in names}
+    if not secret or MASK not in url or "?" not in url:
+        return url
+    stored_values: dict[str, str] = {}
+    for pair in stored.partition("?")[2].partition("#")[0].split("&"):
+        name, equals, value = pair.partition("=")
+        if equals:
+            stored_values.setdefault(unquote_plus(name).lower(), value)
+    head, _, rest = url.partition("?")
+    query, hash_mark, fragment = rest.partition("#")
+    pairs = []
+    for pair in query.split("&"):
+        name, equals, value = pair.partition("=")
+        key = unquote_plus(name).lower()
+        if equals and value == MASK and key in secret and key in stored_values:
+            pair = f"{name}={stored_values[key]}"
+        pairs.append(pair)
+    return f"{head}?{'&'.join(pairs)}{hash_mark}{fragment}"
+
+
 def validate_secret_parameters(names: object) -> None:
     if not isinstance(names, list) or not all(isinstance(name, str) and name for name in names):
         raise ValidationError('Use a list of query parameter names: ["token", "key"].')

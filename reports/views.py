@@ -12,8 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from accounts.access import staff_required
 from logs.export import FORMULA_STARTS
-from logs.views import staff_required
 from offers.models import ConversionStatus, Publisher
 from postbacks.models import DeliveryState
 from reports.forms import MatchForm
