@@ -227,6 +227,19 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Django's cache holds the rate-limit counts (integr8/ratelimit.py, the API's throttle):
+# in Redis when CACHE_URL is set (default REDIS_URL), so every web process counts
+# together; without it each process counts on its own (local memory).
+CACHE_URL = os.environ.get("CACHE_URL", REDIS_URL)
+if CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "integr8",
+        }
+    }
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.ApiKeyAuthentication",

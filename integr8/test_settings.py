@@ -18,6 +18,9 @@ AXES_ENABLED = False
 # Suites call the API thousands of times; tests/api/test_throttling.py sets a rate.
 API_RATE = ""
 CLICK_RATE_PER_IP = CONVERSION_RATE_PER_IP = CUSTOM_POSTBACK_RATE_PER_IP = ""
+# Counts stay in the test process even when REDIS_URL is set, so no test sees another
+# run's; tests/setup/test_shared_cache.py tries the Redis cache itself.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not :memory:, so a real qcluster process can share the test database.

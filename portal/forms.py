@@ -8,6 +8,13 @@ from postbacks import rules
 from postbacks.models import PostbackConfig
 
 
+class EmptyIsNullJSONField(forms.JSONField):
+    """Shows no value as an empty box, not `null` (an empty box reads back as None)."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
+
+
 class PublisherConfigForm(forms.ModelForm):
     """What a publisher's portal user may change (when its publisher allows it). Secret
     URL parameters and credential headers show as `****`; leaving `****` keeps them."""
@@ -23,12 +30,17 @@ class PublisherConfigForm(forms.ModelForm):
             "event_names": forms.Textarea(attrs={"rows": 2, "class": "mono"}),
             "secret_parameters": forms.Textarea(attrs={"rows": 1, "class": "mono"}),
         }
+        labels = {"url": "URL", "accept_window_hours": "Accept window (hours)"}
+        field_classes = {"success_rule": EmptyIsNullJSONField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         config = self.instance
         self.initial["url"] = rules.masked_url(config.url, config.secret_parameters or [])
         self.initial["headers"] = rules.masked_headers(config.headers or {})
+
+
+TIME_HINT = "YYYY-MM-DD HH:MM"
 
 
 class ConversionFilterForm(forms.Form):
@@ -39,8 +51,12 @@ class ConversionFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("", "Any status"), *ConversionStatus.choices], required=False
     )
-    created_after = forms.DateTimeField(required=False, label="From")
-    created_before = forms.DateTimeField(required=False, label="To")
+    created_after = forms.DateTimeField(
+        required=False, label="From", widget=forms.TextInput(attrs={"placeholder": TIME_HINT})
+    )
+    created_before = forms.DateTimeField(
+        required=False, label="To", widget=forms.TextInput(attrs={"placeholder": TIME_HINT})
+    )
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, offers, **kwargs):

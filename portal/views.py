@@ -10,16 +10,18 @@ from django.contrib import messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.access import Scope, portal_required, scope_of
 from offers.models import Conversion, Offer
 from portal.forms import ConversionFilterForm, PublisherConfigForm, RefireForm, RejectForm
 from postbacks import rules, services
-from postbacks.models import DeliveryState, PostbackConfig, PostbackLog
+from postbacks.models import DeliveryState, PostbackConfig, PostbackLog, Trigger
 
 PAGE_SIZE = 50
 RECENT_ATTEMPTS = 20
+TEST_PARAMETER = "test"  # /portal/configs/<id>/?test=<attempt id> shows a Send test's answer
 
 
 def _scope(request: HttpRequest) -> Scope:
@@ -66,31 +68,36 @@ def config_detail(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Your postback configs are read-only: ask the network.")
         return redirect("portal:config", pk=config.pk)
     status = 400 if form is not None and form.is_bound and form.errors else 200
-    context = _config_context(request, config, form)
-    return render(request, "portal/config.html", context, status=status)
-
-
-def _config_context(request: HttpRequest, config: PostbackConfig, form, test=None) -> dict:
     config.refresh_from_db()  # a form that failed validation leaves its values on it
-    return {
+    context = {
         "config": config,
         "form": form,
         "can_edit": form is not None,
         "shown_url": rules.masked_url(config.url, config.secret_parameters or []),
         "shown_headers": rules.masked_headers(config.headers or {}),
-        "test": test,
+        "test": _shown_test(request, config),
         "recent": _logs(request).filter(config_id=config.pk)[:RECENT_ATTEMPTS],
     }
+    return render(request, "portal/config.html", context, status=status)
+
+
+def _shown_test(request: HttpRequest, config: PostbackConfig) -> PostbackLog | None:
+    """The test attempt named by ?test=<id>, when it is one of this config's."""
+    test_id = request.GET.get(TEST_PARAMETER, "")
+    if not test_id.isdigit() or len(test_id) > 18:
+        return None
+    tests = _logs(request).filter(config_id=config.pk, trigger=Trigger.TEST)
+    return tests.filter(pk=int(test_id)).first()
 
 
 @portal_required("publisher")
 @require_POST
 def config_test(request: HttpRequest, pk: int) -> HttpResponse:
-    """Send test: fire the config once now with sample values and show the answer."""
+    """Send test: fire the config once now with sample values, then show the answer on
+    the config's page (a redirect, so reloading it sends nothing again)."""
     config = get_object_or_404(_configs(request), pk=pk)
     attempt = services.send_test(config)
-    form = PublisherConfigForm(instance=config) if _scope(request).can_edit_configs else None
-    return render(request, "portal/config.html", _config_context(request, config, form, attempt))
+    return redirect(f"{reverse('portal:config', args=[config.pk])}?{TEST_PARAMETER}={attempt.pk}")
 
 
 # Advertisers: their conversions.
@@ -205,5 +212,6 @@ def _transition(request, conversion: Conversion, change, *args) -> HttpResponse:
         messages.error(request, str(problem))
     else:
         done = "Rejected" if change is services.reject_conversion else "Approved"
-        messages.success(request, f"{done}; {len(queued)} postback(s) queued.")
+        sent = f"{len(queued)} postback(s) queued" if queued else "no postback to send"
+        messages.success(request, f"{done}; {sent}.")
     return redirect("portal:conversion", pk=conversion.pk)

@@ -12,6 +12,9 @@ from offers.models import Advertiser, ApiKey, Click, Offer, OfferEvent, Publishe
 from postbacks.models import PostbackConfig
 from tests.delivery.receiver import Receiver
 
+# ours / theirs / crossed and the portal users' clients, for tests/portal and tests/browser.
+pytest_plugins = ["tests.portal.world"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _no_dns_queries():

@@ -1,4 +1,6 @@
-"""Two of everything: "ours" (the portal users' publisher and advertiser) and "theirs".
+"""The portal tests' world (a plugin of tests/conftest.py, so the browser tests share it).
+
+Two of everything: "ours" (the portal users' publisher and advertiser) and "theirs".
 
 Every object of theirs carries the word "theirs" (names, transaction IDs, URLs), so a
 page or an answer that shows it has leaked it.
