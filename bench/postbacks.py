@@ -1,6 +1,7 @@
 """Conversions → postbacks received per second, next to a plain requests.Session loop.
 
     .venv/bin/python bench/postbacks.py [--conversions 3000] [--publishers 20]
+    .venv/bin/python bench/postbacks.py --latency-ms 100 [--clusters 1,2,4]  (bench/latency.py)
 
 Creates the conversions with offers.services.record_conversion (their deliveries are
 stored in the same transaction), starts a real `manage.py qcluster` worker, and measures
@@ -238,7 +239,29 @@ def main() -> None:
     parser.add_argument("--publishers", type=int, default=20)
     parser.add_argument("--baseline-requests", type=int, default=3000)
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON here")
+    realistic = parser.add_argument_group(
+        "real latency (bench/latency.py): receivers that answer after a delay, an aiohttp "
+        "baseline, and 1, 2, 4 qcluster processes"
+    )
+    realistic.add_argument("--latency-ms", type=int, help="run the real-latency case")
+    realistic.add_argument("--postbacks", type=int, default=20000, help="per qcluster count")
+    realistic.add_argument(
+        "--clusters",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 2, 4],
+        help="qcluster process counts to try, e.g. 1,2,4",
+    )
+    realistic.add_argument("--limit", type=float, default=300, help="seconds per run at most")
     args = parser.parse_args()
+    if args.latency_ms is not None:
+        if "--publishers" not in sys.argv:
+            args.publishers = 50
+        with tempfile.TemporaryDirectory() as workdir:
+            django_setup(workdir)
+            from bench import latency
+
+            latency.main(args)
+        return
 
     port_queue = Queue()
     server = Process(target=serve_receiver, args=(port_queue,), daemon=True)

@@ -13,6 +13,11 @@ periodic sweep (a django-q2 schedule). One slow publisher cannot hold up the oth
 each config has at most POSTBACK_PER_CONFIG_CONCURRENCY requests in flight per dispatcher,
 and a quarter of that while it does not answer (a request open for more than a second,
 or its last attempt timed out or was refused).
+
+Scale-out: POSTBACK_DISPATCHERS caps the dispatchers of one qcluster process, not of the
+platform, so each worker process (and machine) brings its own share. A dispatcher whose
+claims come back full while more is due calls for help (another doorbell task, at most
+every HELP_EVERY_SECONDS): a worker process with room picks it up and starts one more.
 """
 
 import logging
@@ -76,12 +81,24 @@ DELIVERY_RELATIONS = (
     "conversion__event",
     "conversion__click__offer",
 )
+# Finished attempts are recorded in batches: when this many wait, when the oldest has
+# waited RECORD_WAIT_SECONDS, or when nothing is in flight. At real latency answers
+# trickle in, and a transaction per answer costs more CPU than the sending.
+RECORD_BATCH = 50
+RECORD_WAIT_SECONDS = 0.2
+# A busy dispatcher asks for another one at most this often (a task that finds its
+# qcluster full exits at once).
+HELP_EVERY_SECONDS = 2.0
 # The database is away (not a bad row): the run's blip handling deals with these.
 CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
 
+def alive_dispatchers():
+    return Dispatcher.objects.filter(heartbeat__gte=timezone.now() - HEARTBEAT_STALE)
+
+
 def dispatcher_alive() -> bool:
-    return Dispatcher.objects.filter(heartbeat__gte=timezone.now() - HEARTBEAT_STALE).exists()
+    return alive_dispatchers().exists()
 
 
 def wake_dispatcher(force: bool = False) -> None:
@@ -118,6 +135,12 @@ def forget_dead_dispatchers() -> None:
     dead = [pk for pk, pid in local if pid and not _process_exists(pid)]
     if dead:
         Dispatcher.objects.filter(pk__in=dead).delete()
+
+
+def this_cluster() -> str:
+    """The qcluster process this task runs in: django-q2 workers are children of their
+    cluster's sentinel, so host and parent pid name it."""
+    return f"{socket.gethostname()}:{os.getppid()}"
 
 
 def _process_exists(pid: int) -> bool:
@@ -298,16 +321,39 @@ class Run:
         self.in_flight = {}
         self.slow = set()
         self.unrecorded = []
+        self.unrecorded_since = 0.0  # when the oldest unrecorded result came (monotonic)
         self.sent_at = {}
         self.started = time.monotonic()
         self.me_id = 0  # our Dispatcher row while registered (0: none)
+        self.cluster = this_cluster()
+        self.helped_at = 0.0  # when this run last called for help (monotonic)
 
     def register(self) -> bool:
+        """Become one of this qcluster's dispatchers, unless it has its share already."""
         forget_dead_dispatchers()
-        alive = Dispatcher.objects.filter(heartbeat__gte=timezone.now() - HEARTBEAT_STALE)
-        if alive.count() >= settings.POSTBACK_DISPATCHERS:
+        # Join first, then count who joined before us: of tasks starting at the same
+        # moment, only those within the share stay (a count before joining would let
+        # them all in).
+        me = Dispatcher.objects.create(
+            host=socket.gethostname(), pid=os.getpid(), cluster=self.cluster
+        )
+        ahead = alive_dispatchers().filter(cluster=self.cluster, pk__lte=me.pk).count()
+        if ahead > settings.POSTBACK_DISPATCHERS:
+            me.delete()
             return False
-        self.me_id = Dispatcher.objects.create(host=socket.gethostname(), pid=os.getpid()).pk
+        self.me_id = me.pk
+        return True
+
+    def call_for_help(self) -> bool:
+        """Ring for one more dispatcher when this one is full and more is due; returns
+        whether it rang. In sync mode (tests) a task would run inside this one: never."""
+        now = time.monotonic()
+        if Conf.SYNC or now - self.helped_at < HELP_EVERY_SECONDS:
+            return False
+        self.helped_at = now
+        if not Delivery.objects.due().exists():
+            return False
+        async_task(DISPATCH_TASK, task_name=DISPATCH_TASK, q_options={})
         return True
 
     def heartbeat(self) -> None:
@@ -346,6 +392,8 @@ class Run:
         if room <= 0 or (self.in_flight and room < max(1, self.concurrency // 4)):
             return 0
         claimed = claim(room, self.config_room())
+        if len(claimed.deliveries) + len(claimed.broken) >= room:
+            self.call_for_help()  # a full claim: the backlog may be more than we can carry
         unsent = list(claimed.broken)
         for delivery in claimed.deliveries:
             if delivery.in_flight:
@@ -379,12 +427,28 @@ class Run:
             self.sent_at.pop(future, None)
         for attempt, outcome in results:
             self.note_speed(attempt, outcome)
+        if results and not self.unrecorded:
+            self.unrecorded_since = time.monotonic()
         self.unrecorded.extend(results)
-        self.flush()
+        self.flush(force=False)
 
-    def flush(self) -> None:
-        """Record finished attempts; kept in memory across a database blip and retried."""
-        if self.unrecorded:
+    def drain_timeout(self) -> float:
+        """How long to wait for answers: half a second, or until a waiting batch is due."""
+        if not self.unrecorded:
+            return 0.5
+        due = self.unrecorded_since + RECORD_WAIT_SECONDS - time.monotonic()
+        return min(0.5, max(0.0, due))
+
+    def flush(self, force: bool = True) -> None:
+        """Record finished attempts; kept in memory across a database blip and retried.
+
+        Unforced, only a batch (RECORD_BATCH, RECORD_WAIT_SECONDS, or nothing left in
+        flight) is written."""
+        if not self.unrecorded:
+            return
+        waited = time.monotonic() - self.unrecorded_since
+        batch_ready = len(self.unrecorded) >= RECORD_BATCH or waited >= RECORD_WAIT_SECONDS
+        if force or batch_ready or not self.in_flight:
             record(self.unrecorded)
             self.unrecorded = []
 
@@ -396,10 +460,10 @@ class Run:
         failing_since = None
         while True:
             try:
-                self.flush()
+                self.flush(force=False)
                 claimed = 0 if self.expired() else self.fill()
                 if self.in_flight:
-                    self.drain(timeout=0.5)
+                    self.drain(timeout=self.drain_timeout())
                 elif not claimed and not self.unrecorded:
                     if self.expired() or not self.wait_for_work():
                         return

@@ -378,6 +378,11 @@ class Dispatcher(models.Model):
     started = models.DateTimeField(default=timezone.now)
     host = models.CharField(max_length=255, blank=True)
     pid = models.IntegerField(null=True, blank=True)
+    cluster = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The qcluster process (host:pid): POSTBACK_DISPATCHERS is a cap per cluster.",
+    )
 
     def __str__(self) -> str:
         return f"Dispatcher #{self.pk}"
