@@ -170,7 +170,8 @@ def conversion_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def conversion_refire(request: HttpRequest, pk: int) -> HttpResponse:
     conversion = get_object_or_404(_conversions(request), pk=pk)
-    only_failed = RefireForm(request.POST).is_valid() and request.POST.get("only_failed") == "on"
+    form = RefireForm(request.POST)
+    only_failed = form.is_valid() and form.cleaned_data["only_failed"]
     queued = services.refire_conversion(conversion, only_failed=only_failed)
     if queued:
         messages.success(request, f"Re-fire queued: {queued} postback(s). Attempts appear below.")
