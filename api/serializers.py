@@ -303,21 +303,6 @@ class PostbackConfigSerializer(CleanedModelSerializer):
         return data
 
 
-# What a publisher's portal user may change (when its publisher allows edits): what is sent
-# to it, never whose config it is, when it fires or how hard we retry.
-PORTAL_EDITABLE_FIELDS = (
-    "url",
-    "method",
-    "body",
-    "content_type",
-    "headers",
-    "success_rule",
-    "accept_window_hours",
-    "event_names",
-    "secret_parameters",
-)
-
-
 class PortalPostbackConfigSerializer(PostbackConfigSerializer):
     """A config as its publisher's portal users see it: the signing secret and the URL's
     secret parameters read `****`; sending `****` back keeps the stored values."""
@@ -326,7 +311,7 @@ class PortalPostbackConfigSerializer(PostbackConfigSerializer):
         read_only_fields = [
             name
             for name in PostbackConfigSerializer.Meta.fields
-            if name not in PORTAL_EDITABLE_FIELDS
+            if name not in PostbackConfig.PUBLISHER_EDITABLE_FIELDS
         ]
 
     def to_representation(self, instance):

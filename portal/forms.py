@@ -2,7 +2,6 @@
 
 from django import forms
 
-from api.serializers import PORTAL_EDITABLE_FIELDS
 from offers.models import REJECTION_REASON_MAX_LENGTH, ConversionStatus, Offer
 from postbacks import rules
 from postbacks.models import PostbackConfig
@@ -21,7 +20,7 @@ class PublisherConfigForm(forms.ModelForm):
 
     class Meta:
         model = PostbackConfig
-        fields = PORTAL_EDITABLE_FIELDS
+        fields = PostbackConfig.PUBLISHER_EDITABLE_FIELDS
         widgets = {
             "url": forms.TextInput(attrs={"class": "mono", "size": 80}),
             "body": forms.Textarea(attrs={"rows": 4, "class": "mono"}),

@@ -199,6 +199,20 @@ class PostbackConfig(models.Model):
         "secret_parameters",
     )
 
+    # What a publisher's portal user may change when its publisher allows it (SPEC §14):
+    # what is sent to it, never whose config it is, when it fires or how hard we retry.
+    PUBLISHER_EDITABLE_FIELDS = (
+        "url",
+        "method",
+        "body",
+        "content_type",
+        "headers",
+        "success_rule",
+        "accept_window_hours",
+        "event_names",
+        "secret_parameters",
+    )
+
     def __str__(self) -> str:
         return f"{self.name} (#{self.pk})"
 

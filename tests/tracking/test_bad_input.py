@@ -148,6 +148,17 @@ def test_non_staff_user_gets_a_readable_403(client, django_user_model):
     assert "not a staff account" in response.content.decode()
 
 
+def test_staff_without_a_permission_are_told_so_not_that_they_are_not_staff(
+    client, django_user_model
+):
+    staff = django_user_model.objects.create_user("ops2", password="pw", is_staff=True)
+    client.force_login(staff)
+    response = client.get("/admin/accounts/membership/add/")
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "without the permission" in page and "not a staff account" not in page
+
+
 def test_click_with_nul_characters_is_recorded_without_them(client, offer, publisher):
     response = client.get(
         f"/click/{offer.pk}/{publisher.pk}/", {"sub1": "a\x00b"}, HTTP_USER_AGENT="x\x00y"
