@@ -1,28 +1,33 @@
-"""/logs/ and its CSV export on 1,000,000 postback log rows in PostgreSQL.
+"""/logs/ and its CSV export on 1,000,000 (or --rows 10000000) log rows in PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/logs.py
-        [--rows 1000000] [--refill] [--runs 9] [--database integr8_bench_logs]
+        [--rows 1000000] [--days 60] [--refill] [--runs 9] [--database integr8_bench_logs]
+        [--json FILE]
 
 DATABASE_URL names the server (its database part is ignored): the script creates and
 uses its own database (default integr8_bench_logs), fills it once with realistic rows by
-one INSERT … SELECT FROM generate_series (reused on the next run unless --refill), and
-prints:
+one INSERT … SELECT FROM generate_series, spread over the last --days days with one
+partition a day (reused on the next run unless --refill), and prints:
 - server time (p50 and p90 over --runs) of the /logs/ first page for Is, Is not and
   Contains filters, the issue's combined example and a deep page, through Django's
   request handler with a logged-in staff user (template rendering included);
 - the query plan's main node for each, to show which index serves it;
+- what the filter indexes cost each insert: µs per row into the log table, beside a
+  copy of it with only the primary key;
 - /logs/export.csv of every row: rows/s and peak RSS of a separate process, beside
   `COPY (same rows) TO STDOUT` in the same run.
 Targets (SPEC §9): page p50 < 50 ms, no full COUNT(*); CSV ≥ 0.5× COPY rows/s, RSS < 100 MB.
 """
 
 import argparse
+import json
 import os
 import resource
 import statistics
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +42,7 @@ INSERT INTO logs_postbacklog (
     duration_ms, trigger, request_headers, request_body, webhook_id
 )
 SELECT
-    now() - ((%(rows)s - g) * interval '2 seconds'),
+    now() - ((%(rows)s - g) * %(spacing)s * interval '1 second'),
     CASE WHEN code BETWEEN 200 AND 299 THEN 'success' ELSE 'failed' END,
     'Publisher ' || publisher || CASE kind WHEN 'click' THEN ' clicks' WHEN 'event'
         THEN ' in-app events' WHEN 'rejection' THEN ' rejections' ELSE ' installs' END,
@@ -124,7 +129,7 @@ CASES = [
         "/logs/?status=failed&publisher_id=12&server_response__contains=missing+parameter",
     ),
     ("Time range: last 6 hours, failed", "/logs/?created_after={six_hours_ago}&status=failed"),
-    ("Deep page: before=<id 100,000> (900,000 rows deep)", "/logs/?before={deep}"),
+    ("Deep page: before=<id 100,000> (all but 100,000 rows deep)", "/logs/?before={deep}"),
     (
         "Deep page with filter: status=failed&before=<id 100,000>",
         "/logs/?status=failed&before={deep}",
@@ -132,9 +137,13 @@ CASES = [
 ]
 
 
-def fill(rows: int) -> None:
+def fill(rows: int, days: int) -> None:
+    """`rows` attempts spread over the last `days` days, each day in its partition."""
     from django.core.management import call_command
     from django.db import connection
+    from django.utils import timezone
+
+    from postbacks import partitions
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
@@ -142,15 +151,14 @@ def fill(rows: int) -> None:
         if cursor.fetchone()[0] >= rows:
             print(f"Reusing the {rows:,} rows already in the bench database (--refill to redo).")
             return
-        index_module = __import__(
-            "logs.migrations.0002_postgres_filter_indexes", fromlist=["index_statements"]
-        )
-        statements = index_module.index_statements()
+        statements = filter_index_statements()
         started = time.perf_counter()
         cursor.execute("TRUNCATE logs_postbacklog RESTART IDENTITY CASCADE")
+        today = timezone.now().date()
+        partitions.ensure_days([today - timedelta(days=n) for n in range(days + 1)])
         for name, _ in statements:  # build indexes once after the load, not row by row
             cursor.execute(f"DROP INDEX IF EXISTS {name}")
-        cursor.execute(FILL_SQL, {"rows": rows})
+        cursor.execute(FILL_SQL, {"rows": rows, "spacing": days * 86400 / rows})
         loaded = time.perf_counter()
         print(f"Inserted {rows:,} rows in {loaded - started:.1f} s (INSERT … generate_series).")
         cursor.execute("SET maintenance_work_mem = '512MB'")
@@ -161,6 +169,39 @@ def fill(rows: int) -> None:
             f"Built {len(statements)} indexes + VACUUM ANALYZE in "
             f"{time.perf_counter() - loaded:.1f} s."
         )
+
+
+def filter_index_statements() -> list[tuple[str, str]]:
+    """The /logs/ filter indexes of logs 0002, built on the partitioned table (where
+    CREATE INDEX cannot be CONCURRENTLY, and need not be: the bench is alone)."""
+    index_module = __import__(
+        "logs.migrations.0002_postgres_filter_indexes", fromlist=["index_statements"]
+    )
+    return [
+        (name, statement.replace(" CONCURRENTLY", ""))
+        for name, statement in index_module.index_statements()
+    ]
+
+
+def insert_cost(rows: int = 20_000) -> tuple[float, float]:
+    """µs per inserted row into the log table with every index, and into a copy of it with
+    only the primary key; both rolled back, so the bench database stays as it was."""
+    from django.db import connection, transaction
+
+    timings = []
+    for table in ("logs_postbacklog", "insert_cost_bare"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            if table == "insert_cost_bare":
+                cursor.execute(
+                    f"CREATE TEMP TABLE {table} (LIKE logs_postbacklog INCLUDING DEFAULTS "
+                    "INCLUDING IDENTITY, PRIMARY KEY (id))"
+                )
+            sql = FILL_SQL.replace("INSERT INTO logs_postbacklog", f"INSERT INTO {table}")
+            started = time.perf_counter()
+            cursor.execute(sql, {"rows": rows, "spacing": 0.01})
+            timings.append((time.perf_counter() - started) / rows * 1e6)
+            transaction.set_rollback(True)
+    return timings[0], timings[1]
 
 
 def staff_client():
@@ -301,9 +342,11 @@ def run_csv_child(bench_url: str) -> tuple[float, int, int, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--days", type=int, default=60, help="the rows' span, one partition a day")
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--refill", action="store_true")
     parser.add_argument("--database", default="integr8_bench_logs")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON here")
     parser.add_argument("--csv-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -316,15 +359,23 @@ def main() -> None:
     admin_url, bench_url = server_and_database(os.environ["DATABASE_URL"], args.database)
     ensure_database(admin_url, args.database, args.refill)
     setup_django(bench_url)
-    fill(args.rows)
+    fill(args.rows, args.days)
 
     from postbacks.models import PostbackLog
 
     total = PostbackLog.objects.count()  # once, for the report; pages never count
     print(f"\n/logs/ server time over {args.runs} runs, {total:,} rows (target p50 < 50 ms)")
     print(f"{'case':<70} {'p50 ms':>8} {'p90 ms':>8}  plan")
-    for label, p50, p90, plan in time_pages(args.runs):
+    pages = time_pages(args.runs)
+    for label, p50, p90, plan in pages:
         print(f"{label:<70} {p50:>8.1f} {p90:>8.1f}  {plan}")
+
+    with_indexes, bare = insert_cost()
+    print(
+        f"\nInsert cost: {with_indexes:.1f} µs per row with every /logs/ index, {bare:.1f} µs "
+        f"into a copy with only the primary key: the filter indexes cost "
+        f"{with_indexes - bare:.1f} µs per attempt logged"
+    )
 
     print(f"\nCSV export of all {total:,} rows")
     copy_bytes, copy_seconds = copy_baseline()
@@ -343,6 +394,22 @@ def main() -> None:
         f"export process peak RSS    : {rss_peak / 1024:.0f} MB "
         f"(before the request {rss_before / 1024:.0f} MB; target < 100 MB)"
     )
+    if args.json:
+        figures = {
+            "rows": total,
+            "days": args.days,
+            "pages": [
+                {"case": label, "p50_ms": round(p50, 2), "p90_ms": round(p90, 2), "plan": plan}
+                for label, p50, p90, plan in pages
+            ],
+            "insert_us_per_row_with_indexes": round(with_indexes, 1),
+            "insert_us_per_row_primary_key_only": round(bare, 1),
+            "copy_rows_per_second": round(copy_rate),
+            "csv_rows_per_second": round(csv_rate),
+            "csv_vs_copy": round(csv_rate / copy_rate, 3),
+            "csv_peak_rss_mb": round(rss_peak / 1024),
+        }
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -306,6 +306,8 @@ OPS_EMAIL = os.environ.get("OPS_EMAIL", "")
 # Personal data at rest (SPEC §14, README "Privacy").
 LOG_RETENTION_DAYS = env_int("LOG_RETENTION_DAYS", 90)
 CLICK_RETENTION_DAYS = env_int("CLICK_RETENTION_DAYS", 180)
+# PostgreSQL: the log table's day partitions made ahead of time (postbacks/partitions.py).
+LOG_PARTITION_DAYS_AHEAD = env_int("LOG_PARTITION_DAYS_AHEAD", 7)
 PRIVACY_TRUNCATE_IP = os.environ.get("PRIVACY_TRUNCATE_IP", "0") == "1"
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

@@ -13,8 +13,9 @@ class PostbacksConfig(AppConfig):
         from django_q.signals import post_spawn
 
         from postbacks.dispatch import wake_at_worker_start
-        from postbacks.tasks import ensure_sweep_schedule
+        from postbacks.tasks import ensure_partition_schedule, ensure_sweep_schedule
 
         checks.register(ops_email)
         post_migrate.connect(ensure_sweep_schedule, sender=self)
+        post_migrate.connect(ensure_partition_schedule, sender=self)
         post_spawn.connect(wake_at_worker_start, dispatch_uid="postbacks.wake_at_worker_start")

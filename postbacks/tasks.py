@@ -3,11 +3,13 @@
 from django.conf import settings
 from django_q.models import Schedule
 
+from postbacks import partitions
 from postbacks.dispatch import forget_dead_dispatchers, run_dispatcher, wake_dispatcher
 from postbacks.models import Delivery
 from postbacks.services import resume_stalled_refire_jobs
 
 SWEEP_TASK = "postbacks.tasks.sweep"
+PARTITIONS_TASK = "postbacks.tasks.make_log_partitions"
 
 
 def dispatch() -> None:
@@ -35,4 +37,20 @@ def ensure_sweep_schedule(**kwargs) -> None:
             "minutes": settings.POSTBACK_SWEEP_MINUTES,
             "repeats": -1,
         },
+    )
+
+
+def make_log_partitions() -> str:
+    """Scheduled every hour (PostgreSQL): the log table's day partitions for today and
+    LOG_PARTITION_DAYS_AHEAD days ahead. Hourly, so one lost run costs nothing."""
+    created = partitions.ensure_ahead()
+    return f"created {', '.join(created)}" if created else "nothing to create"
+
+
+def ensure_partition_schedule(**kwargs) -> None:
+    """post_migrate: the schedule that keeps log partitions made ahead of time (it does
+    nothing on SQLite, where the log table is not partitioned)."""
+    Schedule.objects.update_or_create(
+        name="postbacks.log_partitions",
+        defaults={"func": PARTITIONS_TASK, "schedule_type": Schedule.HOURLY, "repeats": -1},
     )

@@ -1,7 +1,9 @@
 """Retention of personal data (SPEC §14): a scheduled purge in small batches.
 
-- Log rows older than LOG_RETENTION_DAYS are deleted (`purge_logs`: the one function a
-  time-partitioned log table replaces with dropping whole partitions).
+- Log rows older than LOG_RETENTION_DAYS are deleted. On PostgreSQL, where the log
+  table is partitioned by day (postbacks/partitions.py), by dropping the days that have
+  wholly expired, then deleting in batches what the default partition holds; on SQLite in
+  batches.
 - Clicks older than CLICK_RETENTION_DAYS are deleted when no conversion came of them;
   those with conversions are kept for the attribution, without their personal data (IP,
   user agent, device and user identifiers).
@@ -20,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from offers.models import Click
+from postbacks import partitions
 from postbacks.macros import DEVICE_ID_FIELDS
 from postbacks.models import PostbackLog
 
@@ -50,9 +53,18 @@ def purge(now: datetime | None = None, budget: float = BUDGET_SECONDS) -> Purged
 
 
 def purge_logs(before: datetime, deadline: float) -> tuple[int, bool]:
-    """Delete log rows created before `before`; (rows deleted, whether all are gone)."""
-    old = PostbackLog.objects.filter(created__lt=before)
-    return _in_batches(old, deadline)
+    """Delete log rows created before `before`; (rows deleted, whether all are gone).
+
+    With partitions a row goes with its whole UTC day: the cutoff is taken back to the
+    start of its day, the days before it are dropped, and what the default partition
+    holds from before then is deleted in batches.
+    """
+    if not partitions.is_partitioned():
+        return _in_batches(PostbackLog.objects.filter(created__lt=before), deadline)
+    before = partitions.start_of_day(before)
+    dropped, _ = partitions.drop_before(before)
+    deleted, done = _in_batches(PostbackLog.objects.filter(created__lt=before), deadline)
+    return dropped + deleted, done
 
 
 def purge_clicks(before: datetime, deadline: float) -> tuple[int, int, bool]:
