@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT))
 from bench.pgbench_database import ensure_database, server_and_database  # noqa: E402
 from bench.postbacks import (  # noqa: E402
     ReceiverClient,
-    clear_tables,
     create_conversions,
     django_setup,
     rate,
@@ -165,9 +164,12 @@ def main() -> None:
 
     django_setup(str(ROOT))  # migrates the bench database
     from django.conf import settings
+    from django_q.models import Schedule
 
     from postbacks import partitions
 
+    # The worker would run the hourly purge as it starts: only this script purges here.
+    Schedule.objects.filter(name="privacy.purge").delete()
     expired, fill_seconds = fill(args.days, args.rows_per_day)
     total = args.days * args.rows_per_day
     print(
@@ -182,7 +184,6 @@ def main() -> None:
         f"-> {total / delete_rate:8.1f} s for all {args.days} days"
     )
 
-    clear_tables()
     offer, publishers = seed(int(receiver.base.rsplit(":", 1)[1]), args.publishers, hanging=0)
     without = deliver(receiver, offer, publishers, args.conversions, purge_at=None)
     print(f"delivery without a purge:  {without['rate']:10,.0f} postbacks/s")

@@ -100,39 +100,28 @@ class ValuesField(forms.Field):
 
 def few_names_containing(database: str, values: list[str]) -> list[str] | None:
     """On PostgreSQL, the distinct postback names that contain every value, or None when
-    there are more than NAMES_CAP names.
+    more than NAMES_CAP do.
 
     There are few names (one per config) behind millions of rows, and their trigrams
-    ("pub", "ack"…) are in nearly every row, so the trigram index is slow for them. A loose
-    index scan walks the (postback_name, id) btree once per distinct name (~10 ms for
-    1,200 names), and `postback_name IN (…)` then reads just the matching rows.
+    ("pub", "ack"…) are in nearly every row, so a trigram index is slow for them. The
+    names are listed in a small table that a trigger keeps (logs 0005), and
+    `postback_name IN (…)` then reads just the matching rows from the btree.
     """
     connection = connections[database]
     if connection.vendor != "postgresql":
         return None
     patterns = [f"%{connection.ops.prep_for_like_query(value)}%" for value in values]
     with connection.cursor() as cursor:
-        cursor.execute(LOOSE_NAME_SCAN, [NAMES_CAP, patterns])
-        rows = cursor.fetchall()
-    if len(rows) >= NAMES_CAP:
-        return None
-    return [name for name, hit in rows if hit]
+        cursor.execute(MATCHING_NAMES, [patterns, NAMES_CAP + 1])
+        names = [row[0] for row in cursor.fetchall()]
+    return None if len(names) > NAMES_CAP else names
 
 
-# Distinct postback names by a loose index scan over pblog_postback_name_id, each with
-# whether it contains every pattern (same UPPER … LIKE as Django's icontains).
-LOOSE_NAME_SCAN = """
-WITH RECURSIVE names(name, n) AS (
-    (SELECT postback_name, 1 FROM logs_postbacklog ORDER BY postback_name LIMIT 1)
-    UNION ALL
-    SELECT (
-        SELECT l.postback_name FROM logs_postbacklog AS l
-        WHERE l.postback_name > names.name ORDER BY l.postback_name LIMIT 1
-    ), n + 1
-    FROM names WHERE names.name IS NOT NULL AND n < %s
-)
-SELECT name, UPPER(name) LIKE ALL (SELECT UPPER(p) FROM unnest(%s::text[]) AS p)
-FROM names WHERE name IS NOT NULL
+# The same UPPER … LIKE as Django's icontains, every value.
+MATCHING_NAMES = """
+SELECT name FROM logs_postbackname
+WHERE UPPER(name) LIKE ALL (SELECT UPPER(p) FROM unnest(%s::text[]) AS p)
+LIMIT %s
 """
 NAMES_CAP = 5000
 

@@ -28,7 +28,6 @@ from django.utils import timezone
 TABLE = "logs_postbacklog"
 DEFAULT = f"{TABLE}_default"
 NAME = re.compile(rf"^{TABLE}_p(\d{{8}})$")
-EXACT_COUNT_BELOW = 100_000
 LOCK_TIMEOUT = "5s"  # a drop or attach waits at most this long behind a long query
 
 
@@ -126,26 +125,44 @@ def create_partition(partition: Partition, conn: BaseDatabaseWrapper = connectio
 
 
 def drop_before(cutoff: datetime, conn: BaseDatabaseWrapper = connection) -> tuple[int, list[str]]:
-    """Drop the day partitions that end at or before `cutoff`; (rows dropped, names)."""
-    expired = [partition for partition in partitions(conn) if partition.end <= cutoff]
+    """Drop the day partitions that end at or before `cutoff`; (rows dropped, names).
+
+    Detaching takes the parent's exclusive lock, so all expired days are detached in one
+    short transaction (inserts wait once, for milliseconds); the tables are dropped after
+    it, when removing their files holds up nobody.
+    """
+    if not is_partitioned(conn):
+        return 0, []
+    expired = [partition.name for partition in partitions(conn) if partition.end <= cutoff]
     rows = 0
-    for partition in expired:
+    if expired:
         with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
             cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            # Deferred foreign-key checks of rows written earlier in this transaction
-            # (a test's, a caller's) must fire before their table may go.
+            # Deferred foreign-key checks of rows written earlier in this transaction (a
+            # test's, a caller's) must fire before their table may go.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            rows += _row_count(cursor, partition.name)
-            cursor.execute(f"DROP TABLE {partition.name}")
-    return rows, [partition.name for partition in expired]
+            rows = sum(_row_count(cursor, name) for name in expired)
+            cursor.execute(f"LOCK TABLE {TABLE} IN ACCESS EXCLUSIVE MODE")
+            for name in expired:
+                cursor.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {name}")
+    with conn.cursor() as cursor:
+        # Detached days: these, and any a run that died after detaching left behind.
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relname ~ %s AND relkind = 'r' "
+            "AND NOT relispartition",
+            [NAME.pattern],
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP TABLE {name}")
+    return rows, expired
 
 
 def _row_count(cursor, name: str) -> int:
-    """The planner's estimate for a large day (a dropped day needs no exact count, and
-    counting millions of rows would cost more than the drop); an exact count otherwise."""
+    """The planner's count once ANALYZE has run (a dropped day needs no exact count, and
+    counting millions of rows would cost more than the drop); an exact count before."""
     cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [name])
     estimate = cursor.fetchone()[0]
-    if estimate >= EXACT_COUNT_BELOW:
+    if estimate >= 0:
         return estimate
     cursor.execute(f"SELECT count(*) FROM {name}")  # noqa: S608 (a partition's name)
     return cursor.fetchone()[0]
@@ -175,6 +192,7 @@ def _rebuild(conn: BaseDatabaseWrapper, partitioned: bool) -> None:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         indexes = _index_definitions(cursor)
         foreign_keys = _foreign_keys(cursor)
+        triggers = _trigger_definitions(cursor)
         cursor.execute(f"ALTER TABLE {TABLE} RENAME TO {old}")
         partition_by = " PARTITION BY RANGE (created)" if partitioned else ""
         cursor.execute(
@@ -200,6 +218,8 @@ def _rebuild(conn: BaseDatabaseWrapper, partitioned: bool) -> None:
             cursor.execute(definition)
         for name, definition in foreign_keys:
             cursor.execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT {name} {definition}")
+        for definition in triggers:
+            cursor.execute(definition)
 
 
 def _index_definitions(cursor) -> list[str]:
@@ -220,6 +240,16 @@ def _foreign_keys(cursor) -> list[tuple[str, str]]:
         [TABLE],
     )
     return list(cursor.fetchall())
+
+
+def _trigger_definitions(cursor) -> list[str]:
+    """CREATE TRIGGER statements of the table's own triggers (logs 0005's names)."""
+    cursor.execute(
+        "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = %s::regclass "
+        "AND NOT tgisinternal",
+        [TABLE],
+    )
+    return [row[0] for row in cursor.fetchall()]
 
 
 def _sequence(cursor) -> str:

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 
 from logs.filters import COLUMNS, filter_logs
@@ -230,3 +231,21 @@ def test_postback_name_contains_matches_like_icontains(make_log, monkeypatch, ca
     }
     assert names_for("postback_name__contains=nothing") == set()
     assert len(logs) == 5
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL trigger")
+def test_every_logged_name_is_listed_for_the_contains_filter(make_log):
+    from postbacks.models import PostbackLog
+
+    make_log(postback_name="Pub 9 installs")
+    PostbackLog.objects.bulk_create(
+        [PostbackLog(postback_name=name, status="failed", url="u") for name in ("B", "A", "B")]
+    )
+    PostbackLog.objects.filter(postback_name="A").update(postback_name="Renamed A")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM logs_postbackname ORDER BY name")
+        listed = [row[0] for row in cursor.fetchall()]
+    assert listed == ["A", "B", "Pub 9 installs", "Renamed A"]
+    queryset, _ = filter_logs(QueryDict("postback_name__contains=renamed"))
+    assert list(queryset.values_list("postback_name", flat=True)) == ["Renamed A"]

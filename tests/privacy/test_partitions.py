@@ -174,6 +174,12 @@ def test_the_migration_turns_the_table_back_and_forth_keeping_rows_and_ids():
     partitions.partition_table(connection, ahead=2)
 
     assert partitions.is_partitioned()
+    with connection.cursor() as cursor:  # the names trigger of logs 0005 came along
+        cursor.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+            [partitions.TABLE],
+        )
+        assert cursor.fetchone()[0] == 2
     assert where(rows[1]) == partitions.partition_for(today() - timedelta(days=3)).name
     newer = log_at(timezone.now())
     assert newer.pk > max(r.pk for r in rows)
@@ -206,3 +212,18 @@ def test_partition_functions_do_nothing_where_the_table_is_plain():
 def test_the_partition_schedule_is_hourly():
     schedule = Schedule.objects.get(name="postbacks.log_partitions")
     assert (schedule.func, schedule.schedule_type) == (PARTITIONS_TASK, Schedule.HOURLY)
+
+
+@postgres_only
+def test_a_day_detached_by_a_run_that_died_is_dropped_by_the_next():
+    day = today() - timedelta(days=200)
+    partitions.ensure_days([day])
+    name = partitions.partition_for(day).name
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {partitions.TABLE} DETACH PARTITION {name}")
+
+    assert partitions.drop_before(noon(day - timedelta(days=10))) == (0, [])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [name])
+        assert cursor.fetchone()[0] is None
