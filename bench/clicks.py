@@ -1,6 +1,6 @@
 """Clicks per second through gunicorn, next to a bare Django redirect view in the same run.
 
-    .venv/bin/python bench/clicks.py [--seconds 10] [--connections 16]
+    .venv/bin/python bench/clicks.py [--seconds 10] [--connections 16] [--workers 2]
 
 SQLite in a fresh temporary file by default; DATABASE_URL=postgres://… to use PostgreSQL
 (the database is used as given: point it at a scratch database). Uses `wrk` when it is
@@ -59,10 +59,11 @@ def seed(env: dict) -> tuple[int, int]:
     return offer.pk, publisher.pk
 
 
-def start_gunicorn(env: dict) -> subprocess.Popen:
+def start_gunicorn(env: dict, workers: int) -> subprocess.Popen:
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    command = [gunicorn, "integr8.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", str(workers)]
     server = subprocess.Popen(
-        [gunicorn, "integr8.wsgi", "-b", f"127.0.0.1:{PORT}", "-w", "2", "--log-level", "warning"],
+        [*command, "--log-level", "warning"],
         cwd=ROOT,
         env=env,
     )
@@ -118,13 +119,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn sync workers, for both (WEB_WORKERS)"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON here")
     args = parser.parse_args()
     measure = measure_wrk if shutil.which("wrk") else measure_python
     with tempfile.TemporaryDirectory() as workdir:
         env = prepare_environment(workdir)
         offer_id, publisher_id = seed(env)
-        server = start_gunicorn(env)
+        server = start_gunicorn(env, args.workers)
         try:
             click_path = f"/click/{offer_id}/{publisher_id}/?sub1=bench&google_aid=g"
             measure("/bench/bare-redirect/", 2, args.connections)  # warm-up
@@ -138,14 +142,16 @@ def main() -> None:
 
         recorded = Click.objects.count()
     database = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite"
-    print(f"database: {database}; client: {measure.__name__.removeprefix('measure_')}")
+    client = measure.__name__.removeprefix("measure_")
+    print(f"database: {database}; client: {client}; gunicorn workers: {args.workers}")
     print(f"bare Django redirect (baseline): {baseline:8.0f} requests/s")
     print(f"GET /click/… (records a click):  {clicks:8.0f} requests/s")
     print(f"ratio: {clicks / baseline:.2f}x (target >= 0.5x); clicks recorded: {recorded}")
     if args.json:
         figures = {
             "database": database,
-            "client": measure.__name__.removeprefix("measure_"),
+            "client": client,
+            "gunicorn_workers": args.workers,
             "baseline_requests_per_second": round(baseline, 1),
             "clicks_per_second": round(clicks, 1),
             "ratio": round(clicks / baseline, 3),

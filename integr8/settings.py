@@ -290,6 +290,9 @@ SPECTACULAR_SETTINGS = {
 POSTBACK_ALLOW_NETWORKS = env_list("POSTBACK_ALLOW_NETWORKS")
 POSTBACK_CONNECT_TIMEOUT = float(os.environ.get("POSTBACK_CONNECT_TIMEOUT", "5"))
 POSTBACK_CONCURRENCY = env_int("POSTBACK_CONCURRENCY", 128)
+# "asyncio": one event loop carries the requests in flight (aiohttp); "threads": a thread
+# per request in flight (requests). docs/scaling.md.
+POSTBACK_SENDER = os.environ.get("POSTBACK_SENDER", "asyncio")
 POSTBACK_RETRY_AFTER_CAP = env_int("POSTBACK_RETRY_AFTER_CAP", 6 * 3600)
 POSTBACK_SWEEP_MINUTES = env_int("POSTBACK_SWEEP_MINUTES", 1)
 POSTBACK_DISPATCHERS = env_int("POSTBACK_DISPATCHERS", 2)

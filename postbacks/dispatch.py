@@ -26,9 +26,10 @@ import socket
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import (
@@ -58,7 +59,7 @@ from postbacks.attempts import (
 )
 from postbacks.models import Delivery, DeliveryState, Dispatcher, PostbackType
 from postbacks.rules import judged
-from postbacks.transport import Outcome, OutgoingRequest, new_session, send
+from postbacks.transport import Outcome, OutgoingRequest, new_sender
 
 logger = logging.getLogger(__name__)
 
@@ -294,9 +295,9 @@ def interrupted(delivery: Delivery, token: str) -> tuple[Attempt, Outcome]:
     return attempt, Outcome(url=attempt.request.url, error=INTERRUPTED)
 
 
-def send_judged(attempt: Attempt, session) -> Outcome:
-    """Send the attempt's request; its config's success rule reads the answer."""
-    return judged(send(attempt.request, session), attempt.config.success_rule)
+def judge(attempt: Attempt, outcome: Outcome) -> Outcome:
+    """The attempt's config's success rule reads the answer."""
+    return judged(outcome, attempt.config.success_rule)
 
 
 def seconds_until_next_due() -> float | None:
@@ -316,8 +317,7 @@ class Run:
 
     def __init__(self):
         self.concurrency = settings.POSTBACK_CONCURRENCY
-        self.session = new_session(self.concurrency)
-        self.pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="postback")
+        self.sender = new_sender(self.concurrency)
         self.in_flight = {}
         self.slow = set()
         self.unrecorded = []
@@ -409,7 +409,7 @@ class Run:
             if skipped is not None:
                 unsent.append((attempt, replace(skipped, url=attempt.request.url)))
                 continue
-            future = self.pool.submit(send_judged, attempt, self.session)
+            future = self.sender.submit(attempt.request, partial(judge, attempt))
             self.in_flight[future] = attempt
             self.sent_at[future] = time.monotonic()
         record(unsent)
@@ -490,8 +490,7 @@ class Run:
         return True
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
-        self.session.close()
+        self.sender.close()
 
 
 def run_dispatcher() -> None:

@@ -11,10 +11,13 @@ import hashlib
 import hmac
 import socket
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
+import aiohttp
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
@@ -24,6 +27,11 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from postbacks.addresses import blocked_reason
 
 MAX_REDIRECTS = 3
+INVALID_URL_ERRORS = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    aiohttp.InvalidURL,
+)
 # Server responses are kept up to this size, everywhere (log, UI, CSV, API).
 RESPONSE_LIMIT = 64 * 1024
 TRUNCATION_MARKER = f"\n…[truncated at {RESPONSE_LIMIT // 1024} KiB]"
@@ -32,6 +40,10 @@ USER_AGENT = "Integr8-Postback/1.0"
 
 class BlockedAddress(Exception):
     """The target resolved only to addresses the guard refuses."""
+
+
+class BlockedSocket(OSError):
+    """The asyncio path's socket factory refused the address it was to connect to."""
 
 
 class DnsFailure(Exception):
@@ -109,6 +121,32 @@ def new_session(pool_size: int | None = None) -> requests.Session:
     session.trust_env = False  # never route postbacks through an environment proxy
     session.headers["User-Agent"] = USER_AGENT
     return session
+
+
+class ThreadSender:
+    """The threaded sending path (POSTBACK_SENDER=threads): a thread per request in flight
+    over one guarded requests session."""
+
+    def __init__(self, concurrency: int):
+        self.session = new_session(concurrency)
+        self.pool = ThreadPoolExecutor(concurrency, thread_name_prefix="postback")
+
+    def submit(self, request: "OutgoingRequest", then: Callable[["Outcome"], "Outcome"]) -> Future:
+        return self.pool.submit(lambda: then(send(request, self.session)))
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        self.session.close()
+
+
+def new_sender(concurrency: int):
+    """The dispatcher's sender: `submit(request, then)` returns a Future of the Outcome
+    that `then` makes of the answer. asyncio by default (postbacks/async_transport.py)."""
+    if settings.POSTBACK_SENDER == "threads":
+        return ThreadSender(concurrency)
+    from postbacks.async_transport import AsyncSender  # it imports this module
+
+    return AsyncSender(concurrency)
 
 
 @dataclass
@@ -269,7 +307,7 @@ def describe_exception(exc: BaseException, timeout: float) -> tuple[str, bool]:
     """(words for the log, permanent?) for whatever the request raised."""
     chain = _exception_chain(exc)
     for item in chain:
-        if isinstance(item, BlockedAddress):
+        if isinstance(item, (BlockedAddress, BlockedSocket)):
             return str(item), True
         if isinstance(item, DnsFailure):
             return str(item), False
@@ -281,11 +319,11 @@ def describe_exception(exc: BaseException, timeout: float) -> tuple[str, bool]:
         return "Connection refused", False
     if any(isinstance(item, ConnectionResetError) for item in chain):
         return "Connection reset by peer", False
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, (requests.exceptions.SSLError, aiohttp.ClientSSLError)):
         return f"TLS error: {_innermost(chain)}", False
-    if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema)):
+    if isinstance(exc, INVALID_URL_ERRORS):
         return f"Invalid URL: {exc}", True
-    if isinstance(exc, requests.exceptions.ConnectionError):
+    if isinstance(exc, (requests.exceptions.ConnectionError, aiohttp.ClientError)):
         return f"Connection failed: {_innermost(chain)}", False
     return f"{type(exc).__name__}: {exc}", False
 

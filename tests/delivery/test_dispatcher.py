@@ -96,10 +96,12 @@ def test_rows_of_dead_dispatchers_on_this_host_are_forgotten(
     assert not Dispatcher.objects.filter(pid=pid).exists()
 
 
+@pytest.mark.parametrize("sender", ["asyncio", "threads"])
 @override_settings(POSTBACK_CONCURRENCY=8, POSTBACK_PER_CONFIG_CONCURRENCY=4)
 def test_a_hanging_publisher_does_not_hold_up_the_others(
-    offer, publisher, make_config, receiver, make_receiver
+    offer, publisher, make_config, receiver, make_receiver, settings, sender
 ):
+    settings.POSTBACK_SENDER = sender
     hanging = make_receiver()
     hanging.default = Answer(hold=True)
     make_config(hanging.url("/hang"), postback_type="click", name="Hangs", timeout_seconds=20)

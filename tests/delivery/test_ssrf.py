@@ -5,21 +5,34 @@ forbidden address; all other ranges are checked with the classifier, without con
 No test resolves a name but `localhost` (tests/conftest.py refuses every other name).
 """
 
+import asyncio
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
 from postbacks.addresses import blocked_reason, forbidden_kind, template_target_problem
+from postbacks.async_transport import GuardedResolver, guarded_socket
 from postbacks.models import Delivery, PostbackConfig, PostbackLog
+from postbacks.transport import BlockedAddress, BlockedSocket
 from tests.conftest import convert
 from tests.delivery.conftest import admin_config_form
 from tests.delivery.receiver import Answer
 
 ONLY_127_0_0_1 = override_settings(POSTBACK_ALLOW_NETWORKS=["127.0.0.1/32"])
 NOTHING_ALLOWED = override_settings(POSTBACK_ALLOW_NETWORKS=[])
+
+
+@pytest.fixture(autouse=True, params=["asyncio", "threads"])
+def sender(request, settings):
+    """Every case on both sending paths: postbacks/async_transport.py (the default) and
+    the threaded one of postbacks/transport.py."""
+    settings.POSTBACK_SENDER = request.param
+    return request.param
+
 
 # Every entry of the IANA IPv4 Special-Purpose Address Registry that is not globally
 # reachable: (range, an address inside it, kind).
@@ -417,3 +430,32 @@ def test_a_name_that_does_not_resolve_is_a_dns_failure_and_retried(
         "DNS lookup failed for name.invalid",
     )
     assert Delivery.objects.get().state == "pending"  # DNS may come back: retried
+
+
+def resolved(host: str, port: int):
+    """The guarded resolver's answer, on an event loop of its own thread (a test before
+    may have left one running in this thread)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, GuardedResolver().resolve(host, port)).result()
+
+
+@ONLY_127_0_0_1
+def test_the_asyncio_resolver_keeps_only_allowed_addresses():
+    allowed = resolved("localhost", 80)
+    assert {result["host"] for result in allowed} == {"127.0.0.1"}  # not ::1
+    assert all(result["port"] == 80 for result in allowed)
+
+
+@NOTHING_ALLOWED
+def test_the_asyncio_resolver_refuses_a_name_with_only_forbidden_addresses():
+    with pytest.raises(BlockedAddress, match="Blocked: .* is a loopback address"):
+        resolved("localhost", 80)
+
+
+@ONLY_127_0_0_1
+def test_the_asyncio_socket_factory_judges_the_address_connected_to():
+    tcp = (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "")
+    with pytest.raises(BlockedSocket, match="Blocked: 127.0.0.2 is a loopback address"):
+        guarded_socket((*tcp, ("127.0.0.2", 80)))
+    with guarded_socket((*tcp, ("127.0.0.1", 80))) as allowed:
+        assert not allowed.getblocking()
