@@ -76,6 +76,9 @@ def serve_receiver(port_queue: Queue) -> None:
 
         do_POST = do_GET
 
+    # A web server's listen backlog (nginx: 511), not socketserver's 5: a client that opens
+    # its connections at once (the asyncio sender) would otherwise wait out SYN retries.
+    ThreadingHTTPServer.request_queue_size = 1024
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.handle_error = lambda request, address: None  # resets from timed-out senders

@@ -1,6 +1,9 @@
 """Ops pages for postback logs: the filtered list, one attempt, re-fire, CSV (SPEC §7)."""
 
+from datetime import timedelta
+
 from django.contrib import messages
+from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.functions import Left
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -83,12 +86,40 @@ def _page(queryset, before: int | None, after: int | None):
         rows = rows[:PAGE_SIZE][::-1]
         has_older = bool(rows) and queryset.filter(id__lt=rows[-1].id).exists()
         return rows, has_older, has_newer
-    narrowed = queryset if before is None else queryset.filter(id__lt=before)
-    rows = list(narrowed[: PAGE_SIZE + 1])
+    if before is None:
+        rows = newest(queryset, PAGE_SIZE + 1)
+    else:
+        rows = list(queryset.filter(id__lt=before)[: PAGE_SIZE + 1])
     has_older = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     has_newer = before is not None and queryset.filter(id__gte=before).exists()
     return rows, has_older, has_newer
+
+
+def newest(queryset, limit: int) -> list:
+    """The `limit` rows of highest id, newest days asked first on PostgreSQL.
+
+    The log table is partitioned by day there, and for `ORDER BY id DESC LIMIT n`
+    PostgreSQL merges one index scan per day, each of which must find its first match
+    before the merge can start: for a filter that matches 1 row in 300, some 300 rows
+    read in every day kept. So the last day is asked alone, then 4 days, then 16. Rows
+    of older days with a higher id than the page's last (a `created` set before the
+    insert) are fetched too, by one index seek per day, so the page is exactly the
+    `limit` highest ids whatever the days hold.
+    """
+    if connections[queryset.db].vendor != "postgresql":
+        return list(queryset[:limit])
+    now = timezone.now()
+    for days in NEWEST_DAYS:
+        since = now - timedelta(days=days)
+        recent = list(queryset.filter(created__gte=since)[:limit])
+        if len(recent) == limit:
+            older = list(queryset.filter(created__lt=since, id__gt=recent[-1].id)[:limit])
+            return sorted(recent + older, key=lambda row: row.id, reverse=True)[:limit]
+    return list(queryset[:limit])
+
+
+NEWEST_DAYS = (1, 4, 16)
 
 
 def _page_link(request, **cursor) -> str:

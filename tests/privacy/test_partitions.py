@@ -227,3 +227,17 @@ def test_a_day_detached_by_a_run_that_died_is_dropped_by_the_next():
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [name])
         assert cursor.fetchone()[0] is None
+
+
+@postgres_only
+def test_the_first_page_is_the_highest_ids_even_when_an_older_day_holds_one(ops_client):
+    recent = [log_at(timezone.now() - timedelta(minutes=n)) for n in range(60)]
+    back_dated = log_at(timezone.now() - timedelta(days=30))  # highest id, an old day
+    rare = [log_at(timezone.now() - timedelta(days=d), status="failed") for d in (2, 10, 40)]
+
+    first_page = page_ids(ops_client, "")[:50]
+    failed = page_ids(ops_client, "status=Failed")
+
+    assert first_page == sorted([log.pk for log in recent + [back_dated] + rare], reverse=True)[:50]
+    assert first_page[0] == rare[-1].pk and back_dated.pk in first_page
+    assert failed == [log.pk for log in reversed(rare)]  # fewer than a page: every day asked
