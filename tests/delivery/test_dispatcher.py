@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.test import override_settings
 from django.utils import timezone
 
 from offers.models import Click
@@ -97,11 +96,13 @@ def test_rows_of_dead_dispatchers_on_this_host_are_forgotten(
 
 
 @pytest.mark.parametrize("sender", ["asyncio", "threads"])
-@override_settings(POSTBACK_CONCURRENCY=8, POSTBACK_PER_CONFIG_CONCURRENCY=4)
 def test_a_hanging_publisher_does_not_hold_up_the_others(
     offer, publisher, make_config, receiver, make_receiver, settings, sender
 ):
+    # All through the settings fixture: one set inside an override_settings decorator
+    # would outlive the test.
     settings.POSTBACK_SENDER = sender
+    settings.POSTBACK_CONCURRENCY, settings.POSTBACK_PER_CONFIG_CONCURRENCY = 8, 4
     hanging = make_receiver()
     hanging.default = Answer(hold=True)
     make_config(hanging.url("/hang"), postback_type="click", name="Hangs", timeout_seconds=20)
