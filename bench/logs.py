@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pgbench_database import ensure_database, server_and_database, setup_django  # noqa: E402
+from bench.pgbench_database import own_database, setup_django  # noqa: E402
 
 FILL_SQL = """
 INSERT INTO logs_postbacklog (
@@ -205,7 +205,7 @@ def in_parallel(url: str, statements: list[tuple[str, dict | None]], workers: in
             conn.execute("SET maintenance_work_mem = '512MB'")
             while pending:
                 sql, params = pending.pop()
-                conn.execute(sql.replace("%%", "%") if params is None else sql, params)
+                conn.execute(sql, params)
 
     with ThreadPoolExecutor(workers) as pool:
         for future in [pool.submit(run) for _ in range(workers)]:
@@ -397,10 +397,7 @@ def main() -> None:
         setup_django(os.environ["DATABASE_URL"])
         csv_child()
         return
-    if not os.environ.get("DATABASE_URL"):
-        sys.exit("Set DATABASE_URL=postgres://… (the server; the bench creates its own database).")
-    admin_url, bench_url = server_and_database(os.environ["DATABASE_URL"], args.database)
-    ensure_database(admin_url, args.database, args.refill)
+    bench_url = own_database(args.database, args.refill)
     setup_django(bench_url)
     fill(args.rows, args.days, bench_url)
 

@@ -26,7 +26,6 @@ Target (SPEC §9): p50 < 100 ms at 10,000,000 attempts, any window up to 30 days
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -35,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pgbench_database import ensure_database, server_and_database, setup_django  # noqa: E402
+from bench.pgbench_database import own_database, setup_django  # noqa: E402
 
 TARGET_MS = 100
 SKEW = 1.2  # the n-th busiest config sends a share ∝ 1 / n^SKEW
@@ -520,10 +519,7 @@ def main() -> None:
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
 
-    if not os.environ.get("DATABASE_URL"):
-        sys.exit("Set DATABASE_URL=postgres://… (the server; the bench creates its own database).")
-    admin_url, bench_url = server_and_database(os.environ["DATABASE_URL"], args.database)
-    ensure_database(admin_url, args.database, args.refill)
+    bench_url = own_database(args.database, args.refill)
     setup_django(bench_url)
     fill(args)
 

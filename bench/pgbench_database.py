@@ -31,6 +31,16 @@ def ensure_database(admin_url: str, database: str, refill: bool) -> None:
             connection.execute(f'CREATE DATABASE "{database}"')
 
 
+def own_database(database: str, refill: bool) -> str:
+    """The URL of the bench's own database beside DATABASE_URL's server, made if missing
+    (afresh with `refill`); exits with a word when DATABASE_URL is not set."""
+    if not os.environ.get("DATABASE_URL"):
+        sys.exit("Set DATABASE_URL=postgres://… (the server; the bench creates its own database).")
+    admin_url, bench_url = server_and_database(os.environ["DATABASE_URL"], database)
+    ensure_database(admin_url, database, refill)
+    return bench_url
+
+
 def setup_django(bench_url: str) -> None:
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integr8.settings")

@@ -17,7 +17,6 @@ uploaded row, timed on 5,000 rows and scaled to the file. Target (SPEC §13): < 
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pgbench_database import ensure_database, server_and_database, setup_django  # noqa: E402
+from bench.pgbench_database import own_database, setup_django  # noqa: E402
 
 TARGET_SECONDS = 10
 PUBLISHERS = 10
@@ -156,8 +155,7 @@ def main() -> None:
     parser.add_argument("--database", default="integr8_bench_reconcile")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
-    admin_url, bench_url = server_and_database(os.environ.get("DATABASE_URL", ""), args.database)
-    ensure_database(admin_url, args.database, args.refill)
+    bench_url = own_database(args.database, args.refill)
     setup_django(bench_url)
     fill(args.conversions)
 

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pgbench_database import ensure_database, server_and_database  # noqa: E402
+from bench.pgbench_database import own_database  # noqa: E402
 from bench.postbacks import (  # noqa: E402
     ReceiverClient,
     create_conversions,
@@ -151,11 +151,8 @@ def main() -> None:
     parser.add_argument("--database", default="integr8_bench_retention")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON here")
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL"):
-        sys.exit("Set DATABASE_URL=postgres://… (the server; the bench creates its own database).")
-    admin_url, bench_url = server_and_database(os.environ["DATABASE_URL"], args.database)
-    ensure_database(admin_url, args.database, refill=True)  # a purge leaves nothing to reuse
-    os.environ["DATABASE_URL"] = bench_url
+    # Always afresh: a purge leaves nothing to reuse.
+    os.environ["DATABASE_URL"] = own_database(args.database, refill=True)
 
     port_queue: Queue = Queue()
     server = Process(target=serve_receiver, args=(port_queue,), daemon=True)

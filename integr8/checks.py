@@ -3,6 +3,21 @@
 from django.conf import settings
 from django.core import checks
 
+POSTBACK_SENDERS = ("asyncio", "threads")
+
+
+def postback_sender(app_configs=None, **kwargs) -> list[checks.Error]:
+    """A misspelt POSTBACK_SENDER must stop the start, not quietly pick a path."""
+    if settings.POSTBACK_SENDER in POSTBACK_SENDERS:
+        return []
+    return [
+        checks.Error(
+            f"POSTBACK_SENDER={settings.POSTBACK_SENDER!r} is not a sending path.",
+            hint="Use POSTBACK_SENDER=asyncio (the default) or POSTBACK_SENDER=threads.",
+            id="integr8.E001",
+        )
+    ]
+
 
 def ops_email(app_configs=None, **kwargs) -> list[checks.Warning]:
     """Alert notices (a config auto-disabled, a rule that names no address) email

@@ -96,6 +96,9 @@ def _page(queryset, before: int | None, after: int | None):
     return rows, has_older, has_newer
 
 
+NEWEST_DAYS = (1, 4, 16)
+
+
 def newest(queryset, limit: int) -> list:
     """The `limit` rows of highest id, newest days asked first on PostgreSQL.
 
@@ -117,9 +120,6 @@ def newest(queryset, limit: int) -> list:
             older = list(queryset.filter(created__lt=since, id__gt=recent[-1].id)[:limit])
             return sorted(recent + older, key=lambda row: row.id, reverse=True)[:limit]
     return list(queryset[:limit])
-
-
-NEWEST_DAYS = (1, 4, 16)
 
 
 def _page_link(request, **cursor) -> str:

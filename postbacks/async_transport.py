@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import aiohttp
 import requests
@@ -35,17 +35,18 @@ from postbacks.addresses import blocked_reason
 from postbacks.transport import (
     MAX_REDIRECTS,
     RESPONSE_LIMIT,
-    TRUNCATION_MARKER,
     USER_AGENT,
     BlockedAddress,
     BlockedSocket,
     DnsFailure,
     Outcome,
     OutgoingRequest,
-    _outcome_from_exception,
-    _parse_retry_after,
-    _timeout_words,
-    check_url,
+    answered,
+    hop_headers,
+    outcome_from_exception,
+    redirected,
+    too_many_redirects,
+    unsendable,
 )
 
 REDIRECT_CODES = (301, 302, 303, 307, 308)
@@ -128,15 +129,10 @@ async def _send(request: OutgoingRequest, client: aiohttp.ClientSession, started
     deadline = started + request.timeout
     url, method, body = request.url, request.method, request.body
     for hop in range(MAX_REDIRECTS + 1):
-        problem = check_url(url) or _blocked_literal(url)
-        if problem:
-            return Outcome(url=url, error=problem, permanent=True)
+        refusal = unsendable(url, deadline, request.timeout) or _blocked_literal(url)
+        if refusal:
+            return refusal
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return Outcome(url=url, error=_timeout_words(request.timeout))
-        headers = dict(request.headers)
-        if body and method == "POST":
-            headers["Content-Type"] = request.content_type
         try:
             target = _prepared(method, url)
             async with asyncio.timeout(remaining):
@@ -144,40 +140,40 @@ async def _send(request: OutgoingRequest, client: aiohttp.ClientSession, started
                     method,
                     target,
                     data=body.encode() if method == "POST" else None,
-                    headers=headers,
+                    headers=hop_headers(request, method, body),
                     allow_redirects=False,
                     timeout=aiohttp.ClientTimeout(
                         total=None, sock_connect=min(settings.POSTBACK_CONNECT_TIMEOUT, remaining)
                     ),
                 )
         except Exception as exc:  # every failure becomes words in the log, never a crash
-            return _outcome_from_exception(url, exc, request.timeout)
+            return outcome_from_exception(url, exc, request.timeout)
         async with response:
             if _is_redirect(response) and hop < MAX_REDIRECTS:
-                url = urljoin(url, response.headers["Location"])
-                if response.status == 303 or (response.status in (301, 302) and method == "POST"):
-                    method, body = "GET", ""
+                url, method, body = redirected(
+                    url, response.status, response.headers["Location"], method, body
+                )
                 continue
             if _is_redirect(response):
-                return Outcome(
-                    url=url,
-                    response_code=response.status,
-                    error=f"Too many redirects (more than {MAX_REDIRECTS})",
-                    permanent=True,
-                )
-            return await _outcome_from_response(url, response, deadline, request.timeout)
+                return too_many_redirects(url, response.status)
+            try:
+                raw = await _read_capped(response, deadline)
+            except Exception as exc:
+                return outcome_from_exception(url, exc, request.timeout, response.status)
+            return answered(url, response.status, raw, response.headers)
     raise AssertionError("unreachable")
 
 
-def _blocked_literal(url: str) -> str:
-    """The guard's words for an IP-literal host it refuses ("" otherwise): said before
-    connecting, as the socket factory would refuse it anyway."""
+def _blocked_literal(url: str) -> Outcome | None:
+    """An IP-literal host the guard refuses, said before connecting (the socket factory
+    would refuse it too, in words aiohttp wraps)."""
     host = urlsplit(url).hostname or ""
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return ""
-    return blocked_reason(host) or ""
+        return None
+    reason = blocked_reason(host)
+    return Outcome(url=url, error=reason, permanent=True) if reason else None
 
 
 def _prepared(method: str, url: str) -> yarl.URL:
@@ -188,28 +184,6 @@ def _prepared(method: str, url: str) -> yarl.URL:
 
 def _is_redirect(response: aiohttp.ClientResponse) -> bool:
     return response.status in REDIRECT_CODES and "Location" in response.headers
-
-
-async def _outcome_from_response(url, response, deadline: float, timeout: float) -> Outcome:
-    try:
-        raw = await _read_capped(response, deadline)
-    except Exception as exc:
-        return _outcome_from_exception(url, exc, timeout, response.status)
-    encoding = requests.utils.get_encoding_from_headers(response.headers) or "utf-8"
-    try:
-        text = raw[:RESPONSE_LIMIT].decode(encoding, errors="replace")
-    except LookupError:  # a charset Python does not know
-        text = raw[:RESPONSE_LIMIT].decode("utf-8", errors="replace")
-    if len(raw) > RESPONSE_LIMIT:
-        text += TRUNCATION_MARKER
-    code = response.status
-    return Outcome(
-        url=url,
-        response_code=code,
-        error="" if 200 <= code < 300 else f"HTTP {code}",
-        server_response=text,
-        retry_after=_parse_retry_after(response.headers.get("Retry-After")),
-    )
 
 
 async def _read_capped(response: aiohttp.ClientResponse, deadline: float) -> bytes:

@@ -38,16 +38,20 @@ class Partition:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.day, time(), tzinfo=UTC)
+        return midnight(self.day)
 
     @property
     def end(self) -> datetime:
         return self.start + timedelta(days=1)
 
 
+def midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
 def start_of_day(moment: datetime) -> datetime:
     """The UTC midnight at or before `moment`: where a day partition starts."""
-    return datetime.combine(moment.astimezone(UTC).date(), time(), tzinfo=UTC)
+    return midnight(moment.astimezone(UTC).date())
 
 
 def partition_for(day: date) -> Partition:
@@ -63,8 +67,9 @@ def is_partitioned(conn: BaseDatabaseWrapper = connection) -> bool:
 
 
 def partitions(conn: BaseDatabaseWrapper = connection) -> list[Partition]:
-    """The day partitions, oldest first (the default partition is not among them)."""
-    if not is_partitioned(conn):
+    """The day partitions, oldest first (the default partition is not among them); none
+    for a plain table."""
+    if conn.vendor != "postgresql":
         return []
     with conn.cursor() as cursor:
         cursor.execute(
@@ -95,8 +100,9 @@ def ensure_days(days: list[date], conn: BaseDatabaseWrapper = connection) -> lis
     existing = {partition.day for partition in partitions(conn)}
     created = []
     for day in sorted(set(days) - existing):
-        create_partition(partition_for(day), conn)
-        created.append(partition_for(day).name)
+        partition = partition_for(day)
+        create_partition(partition, conn)
+        created.append(partition.name)
     return created
 
 
@@ -131,7 +137,7 @@ def drop_before(cutoff: datetime, conn: BaseDatabaseWrapper = connection) -> tup
     short transaction (inserts wait once, for milliseconds); the tables are dropped after
     it, when removing their files holds up nobody.
     """
-    if not is_partitioned(conn):
+    if conn.vendor != "postgresql":
         return 0, []
     expired = [partition.name for partition in partitions(conn) if partition.end <= cutoff]
     rows = 0

@@ -203,43 +203,35 @@ def _send(request: OutgoingRequest, session: requests.Session, started: float) -
     deadline = started + request.timeout
     url, method, body = request.url, request.method, request.body
     for hop in range(MAX_REDIRECTS + 1):
-        problem = check_url(url)
-        if problem:
-            return Outcome(url=url, error=problem, permanent=True)
+        refusal = unsendable(url, deadline, request.timeout)
+        if refusal:
+            return refusal
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return Outcome(url=url, error=_timeout_words(request.timeout))
-        headers = dict(request.headers)
-        if body and method == "POST":
-            headers["Content-Type"] = request.content_type
         try:
             response = session.request(
                 method,
                 url,
                 data=body.encode() if method == "POST" else None,
-                headers=headers,
+                headers=hop_headers(request, method, body),
                 timeout=(min(settings.POSTBACK_CONNECT_TIMEOUT, remaining), remaining),
                 allow_redirects=False,
                 stream=True,
             )
         except Exception as exc:  # every failure becomes words in the log, never a crash
-            return _outcome_from_exception(url, exc, request.timeout)
+            return outcome_from_exception(url, exc, request.timeout)
         with response:
             if response.is_redirect and hop < MAX_REDIRECTS:
-                url = urljoin(url, response.headers["Location"])
-                if response.status_code == 303 or (
-                    response.status_code in (301, 302) and method == "POST"
-                ):
-                    method, body = "GET", ""
+                url, method, body = redirected(
+                    url, response.status_code, response.headers["Location"], method, body
+                )
                 continue
             if response.is_redirect:
-                return Outcome(
-                    url=url,
-                    response_code=response.status_code,
-                    error=f"Too many redirects (more than {MAX_REDIRECTS})",
-                    permanent=True,
-                )
-            return _outcome_from_response(url, response, deadline, request.timeout)
+                return too_many_redirects(url, response.status_code)
+            try:
+                raw = _read_capped(response, deadline)
+            except Exception as exc:
+                return outcome_from_exception(url, exc, request.timeout, response.status_code)
+            return answered(url, response.status_code, raw, response.headers)
     raise AssertionError("unreachable")
 
 
@@ -253,21 +245,61 @@ def check_url(url: str) -> str:
     return ""
 
 
-def _outcome_from_response(url, response, deadline, timeout) -> Outcome:
+# The rules of one request, whichever path sends it (threads here, the event loop of
+# async_transport.py): both log the same outcome for the same answer.
+
+
+def unsendable(url: str, deadline: float, timeout: float) -> Outcome | None:
+    """The outcome of a hop that cannot be made: a URL that cannot be called, or no time
+    left; None when it can be made."""
+    problem = check_url(url)
+    if problem:
+        return Outcome(url=url, error=problem, permanent=True)
+    if deadline - time.monotonic() <= 0:
+        return Outcome(url=url, error=_timeout_words(timeout))
+    return None
+
+
+def hop_headers(request: OutgoingRequest, method: str, body: str) -> dict:
+    headers = dict(request.headers)
+    if body and method == "POST":
+        headers["Content-Type"] = request.content_type
+    return headers
+
+
+def redirected(url: str, code: int, location: str, method: str, body: str) -> tuple:
+    """(url, method, body) of the next hop: a 303, or a 301/302 after a POST, is a GET
+    without a body, as browsers and `requests` do."""
+    if code == 303 or (code in (301, 302) and method == "POST"):
+        method, body = "GET", ""
+    return urljoin(url, location), method, body
+
+
+def too_many_redirects(url: str, code: int) -> Outcome:
+    return Outcome(
+        url=url,
+        response_code=code,
+        error=f"Too many redirects (more than {MAX_REDIRECTS})",
+        permanent=True,
+    )
+
+
+def answered(url: str, code: int, raw: bytes, headers) -> Outcome:
+    """The outcome of an answer: its body decoded by its charset (cut at RESPONSE_LIMIT),
+    an error for anything but a 2xx, its Retry-After."""
+    encoding = requests.utils.get_encoding_from_headers(headers) or "utf-8"
     try:
-        raw = _read_capped(response, deadline)
-    except Exception as exc:
-        return _outcome_from_exception(url, exc, timeout, response.status_code)
-    text = raw[:RESPONSE_LIMIT].decode(response.encoding or "utf-8", errors="replace")
+        text = raw[:RESPONSE_LIMIT].decode(encoding, errors="replace")
+    except LookupError:  # a charset Python does not know
+        text = raw[:RESPONSE_LIMIT].decode("utf-8", errors="replace")
     if len(raw) > RESPONSE_LIMIT:
         text += TRUNCATION_MARKER
-    code = response.status_code
     return Outcome(
         url=url,
         response_code=code,
         error="" if 200 <= code < 300 else f"HTTP {code}",
         server_response=text,
-        retry_after=_parse_retry_after(response.headers.get("Retry-After")),
+        retry_after=_parse_retry_after(headers.get("Retry-After")),
     )
 
 
@@ -298,7 +330,7 @@ def _timeout_words(timeout: float) -> str:
     return f"Timeout after {timeout:g} s"
 
 
-def _outcome_from_exception(url: str, exc: Exception, timeout: float, code: int = 0) -> Outcome:
+def outcome_from_exception(url: str, exc: Exception, timeout: float, code: int = 0) -> Outcome:
     error, permanent = describe_exception(exc, timeout)
     return Outcome(url=url, response_code=code, error=error, permanent=permanent)
 

@@ -13,6 +13,13 @@ from tests.delivery.receiver import Answer
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True, params=["asyncio", "threads"])
+def sender(request, settings):
+    """The same words in the log whichever path sent the postback."""
+    settings.POSTBACK_SENDER = request.param
+    return request.param
+
+
 def only_log():
     log = PostbackLog.objects.get()
     return log.status, log.response_code, log.error, log.server_response
@@ -101,3 +108,12 @@ def test_post_sends_the_rendered_body(client, click, advertiser_key, make_config
     request = receiver.wait_for(1)[0]
     assert request.method == "POST" and request.header("content-type") == "application/json"
     assert request.body.decode() == f'{{"tid": "{click.transaction_id}", "sub1": "s1"}}'
+
+
+def test_an_unknown_charset_is_read_as_utf8(client, click, advertiser_key, make_config, receiver):
+    make_config(receiver.url("/pb"))
+    receiver.answer(Answer(200, "reçu", {"Content-Type": "text/plain; charset=x-no-such"}))
+
+    convert(client, advertiser_key, transaction_id=click.transaction_id)
+
+    assert only_log() == ("success", 200, "", "reçu")

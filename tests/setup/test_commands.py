@@ -5,9 +5,10 @@ import io
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from integr8.checks import ops_email
+from integr8.checks import ops_email, postback_sender
 from offers.models import Advertiser, ApiKey, Offer
 from postbacks.models import PostbackConfig
 
@@ -117,3 +118,16 @@ def test_ops_email_warning_shows_in_manage_py_check():
     with override_settings(OPS_EMAIL="", ADMINS=[]):
         call_command("check", stdout=out, stderr=err)
     assert "integr8.W001" in out.getvalue() + err.getvalue()
+
+
+@pytest.mark.parametrize("sender", ["asyncio", "threads"])
+def test_both_sending_paths_pass_the_checks(sender):
+    with override_settings(POSTBACK_SENDER=sender):
+        assert postback_sender() == []
+
+
+def test_a_misspelt_sender_stops_manage_py_check_in_words():
+    with override_settings(POSTBACK_SENDER="thread"), pytest.raises(SystemCheckError) as error:
+        call_command("check")
+    assert "integr8.E001" in str(error.value)
+    assert "POSTBACK_SENDER='thread' is not a sending path" in str(error.value)
