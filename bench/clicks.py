@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/clicks.py [--seconds 10] [--connections 16] [--workers 2]
 
-SQLite in a fresh temporary file by default; DATABASE_URL=postgres://… to use PostgreSQL
-(the database is used as given: point it at a scratch database). Uses `wrk` when it is
+SQLite in a fresh temporary file by default; DATABASE_URL=postgres://… to use that
+PostgreSQL server, where the bench makes its own database afresh each run
+(integr8_bench_clicks), so every run starts from an empty click table. Uses `wrk` when it is
 installed (apt-get install wrk), else a threaded Python client. Target (SPEC §9): clicks
 ≥ 0.5× the bare redirect's requests/s.
 """
@@ -22,6 +23,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.pgbench_database import own_database  # noqa: E402
+
 PORT = 8765
 
 
@@ -33,7 +38,9 @@ def prepare_environment(workdir: str) -> dict:
         DB_CONN_MAX_AGE="600",
         CLICK_RATE_PER_IP="",
     )
-    if not env.get("DATABASE_URL"):
+    if env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = own_database("integr8_bench_clicks", refill=True)
+    else:
         env["SQLITE_PATH"] = os.path.join(workdir, "bench.sqlite3")
     return env
 

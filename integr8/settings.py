@@ -183,6 +183,10 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 # PostgreSQL: commit clicks without waiting for the WAL flush (a PostgreSQL crash can lose
 # the last ~0.6 s of clicks, never corrupt anything). Conversions always wait for the disk.
 CLICK_SYNCHRONOUS_COMMIT = env_bool("CLICK_SYNCHRONOUS_COMMIT", False)
+# PostgreSQL: the click INSERT is a named prepared statement on each connection (saves
+# the server a parse and plan per click). 0 behind a pooler that cannot keep them:
+# PgBouncer in transaction mode before 1.21, or without max_prepared_statements.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 # Entries in each process's click-path cache of offers, publishers and Click postback
 # configs (offers/lookups.py); the least recently used go first when it is full.
 CLICK_CACHE_SIZE = env_int("CLICK_CACHE_SIZE", 10_000)

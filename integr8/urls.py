@@ -8,9 +8,10 @@ from offers.custom_postback import custom_postback
 from portal.urls import log_patterns as portal_log_patterns
 
 urlpatterns = [
-    path("", include("health.urls")),
+    # First: URLs are matched in order, and the click is the request there is most of.
     path("click/<int:offer_id>/<int:publisher_id>/", tracking.click, name="click"),
     path("conversion/", tracking.conversion, name="conversion"),
+    path("", include("health.urls")),
     path("api/v1/custom-postback/", custom_postback, name="custom-postback"),
     path("api/v1/", include("api.urls")),
     path("logs/", include("logs.urls")),

@@ -3,14 +3,12 @@
 import hashlib
 import ipaddress
 import secrets
-from functools import lru_cache
 
-import psycopg
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import InterfaceError, OperationalError, connections, models
+from django.db import connections, models
 from django.utils import timezone
 
+from offers.click_insert import insert_click
 from postbacks.macros import validate_template
 
 
@@ -152,60 +150,9 @@ def new_transaction_id() -> str:
 
 class ClickQuerySet(models.QuerySet):
     def insert(self, click: "Click") -> None:
-        """INSERT a click in one round trip, without fetching its id: the click path's write.
-
-        Compiling an ORM INSERT costs more than running it, and the redirect needs no id.
-        On PostgreSQL the statement is prepared once per connection, and it turns off
-        synchronous_commit for its own implicit transaction (see CLICK_SYNCHRONOUS_COMMIT),
-        saving the WAL flush wait per click.
-        """
-        connection = connections[self.db]
-        fields = _click_insert_fields()
-        values = [f.get_db_prep_save(getattr(click, f.attname), connection) for f in fields]
-        sql = _click_insert_sql(connection.vendor, connection.alias)
-        if connection.vendor == "postgresql":
-            try:
-                _execute_prepared(connection, sql, values)
-            except (OperationalError, InterfaceError):
-                # No per-request health check (a SELECT 1 costs as much as the INSERT):
-                # a connection that died while idle is replaced and the INSERT tried again.
-                if connection.in_atomic_block:
-                    raise
-                connection.close()
-                _execute_prepared(connection, sql, values)
-            return
-        with connection.cursor() as cursor:
-            cursor.execute(sql, values)
-
-
-def _click_insert_fields():
-    return [f for f in Click._meta.concrete_fields if not f.primary_key]
-
-
-@lru_cache(maxsize=8)
-def _click_insert_sql(vendor: str, alias: str) -> str:
-    connection = connections[alias]
-    fields = _click_insert_fields()
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(Click._meta.db_table)
-    if vendor != "postgresql":
-        placeholders = ", ".join(["%s"] * len(fields))
-        return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    casts = ", ".join(f"CAST(%s AS {f.db_type(connection)})" for f in fields)
-    relaxed = (
-        ""
-        if settings.CLICK_SYNCHRONOUS_COMMIT
-        else (" FROM (SELECT set_config('synchronous_commit', 'off', true)) AS relaxed")
-    )
-    return f"INSERT INTO {table} ({columns}) SELECT {casts}{relaxed}"  # noqa: S608
-
-
-def _execute_prepared(connection, sql: str, values: list) -> None:
-    """Run sql through a server-side-binding cursor, so PostgreSQL prepares it once per
-    connection (Django's cursors bind client-side and cannot prepare)."""
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, values, prepare=True)
+        """INSERT a click in one round trip, without fetching its id: the click path's
+        write (offers/click_insert.py)."""
+        insert_click(connections[self.db], click)
 
 
 class Consent(models.TextChoices):

@@ -32,7 +32,6 @@ def click(request, offer_id: int, publisher_id: int):
     # Never refused for a parameter: anything but granted / denied is "not known".
     fields["consent"] = parse_consent(request.GET.get("consent", "")) or ""
     recorded = record_click(offer, publisher_id, **fields)
-    recorded.offer = offer
     return HttpResponseRedirect(render(offer.destination_url, click_context(recorded), "url"))
 
 
