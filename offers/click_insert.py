@@ -16,19 +16,20 @@ from functools import lru_cache
 
 import psycopg
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connections
+from django.db.models import Model
 from psycopg import errors, pq
 
 # Names of the click statements each psycopg connection has prepared.
 _prepared: "weakref.WeakKeyDictionary[psycopg.Connection, set[bytes]]" = weakref.WeakKeyDictionary()
 
 
-def insert_click(connection, click) -> None:
+def insert_click(connection, click: Model) -> None:
     fields = insert_fields(type(click))
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         values = [f.get_db_prep_save(getattr(click, f.attname), connection) for f in fields]
         with connection.cursor() as cursor:
-            cursor.execute(portable_sql(connection, type(click)), values)
+            cursor.execute(portable_sql(connection.alias, type(click)), values)
         return
     params = [_text(getattr(click, f.attname)) for f in fields]
     statement = postgres_statement(connection, type(click))
@@ -45,9 +46,10 @@ def insert_fields(model) -> list:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
 
 
-def portable_sql(connection, model) -> str:
+@lru_cache(maxsize=8)
+def portable_sql(alias: str, model) -> str:
     """INSERT … VALUES (%s, …) for Django's cursor, on any database."""
-    columns, table = _names(connection, model)
+    columns, table = _names(connections[alias], model)
     placeholders = ", ".join(["%s"] * len(insert_fields(model)))
     return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
 
@@ -59,8 +61,6 @@ def postgres_statement(connection, model) -> tuple[bytes, bytes]:
 
 @lru_cache(maxsize=8)
 def _postgres_statement(alias: str, model, synchronous_commit: bool) -> tuple[bytes, bytes]:
-    from django.db import connections
-
     connection = connections[alias]
     columns, table = _names(connection, model)
     casts = ", ".join(
