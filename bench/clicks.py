@@ -47,7 +47,6 @@ def prepare_environment(workdir: str) -> dict:
 
 def seed(env: dict) -> tuple[int, int]:
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()

@@ -16,7 +16,8 @@ from functools import lru_cache
 
 import psycopg
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connections
+from django.core.exceptions import ImproperlyConfigured
+from django.db import InterfaceError, OperationalError, connections, models
 from django.db.models import Model
 from psycopg import errors, pq
 
@@ -61,6 +62,7 @@ def postgres_statement(connection, model) -> tuple[bytes, bytes]:
 
 @lru_cache(maxsize=8)
 def _postgres_statement(alias: str, model, synchronous_commit: bool) -> tuple[bytes, bytes]:
+    require_text_parameters(insert_fields(model))
     connection = connections[alias]
     columns, table = _names(connection, model)
     casts = ", ".join(
@@ -75,6 +77,27 @@ def _postgres_statement(alias: str, model, synchronous_commit: bool) -> tuple[by
     sql = f"INSERT INTO {table} ({columns}) SELECT {casts}{relaxed}"  # noqa: S608
     name = f"integr8_{model._meta.db_table}_insert{'_synchronous' if synchronous_commit else ''}"
     return name.encode(), sql.encode()
+
+
+# Fields whose values _text turns into what PostgreSQL reads back as the same value.
+TEXT_PARAMETER_FIELDS = (
+    models.CharField,
+    models.IntegerField,
+    models.ForeignKey,
+    models.GenericIPAddressField,
+    models.DateTimeField,
+)
+
+
+def require_text_parameters(fields: list) -> None:
+    """Parameters skip Django's get_db_prep_save: a field of another kind (JSON, say)
+    would be sent as its Python repr, so adding one stops the click path loudly."""
+    for field in fields:
+        if not isinstance(field, TEXT_PARAMETER_FIELDS):
+            raise ImproperlyConfigured(
+                f"{field.model.__name__}.{field.name} ({type(field).__name__}) has no text "
+                "form in offers/click_insert.py: add it there before adding it to the click."
+            )
 
 
 def _names(connection, model) -> tuple[str, str]:

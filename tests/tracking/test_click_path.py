@@ -4,7 +4,8 @@ on PostgreSQL goes through its own prepared statement outside a transaction bloc
 from datetime import UTC, datetime
 
 import pytest
-from django.db import IntegrityError, connection
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, connection, models
 
 from offers import click_insert
 from offers.models import Click
@@ -125,7 +126,7 @@ def test_a_nul_is_refused_before_libpq_could_cut_the_value_short(offer, publishe
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL connection handling")
+@postgres_only
 def test_click_survives_a_connection_that_died_while_idle(client, offer, publisher):
     client.get(f"/click/{offer.pk}/{publisher.pk}/")
     connection.ensure_connection()
@@ -135,3 +136,11 @@ def test_click_survives_a_connection_that_died_while_idle(client, offer, publish
 
     assert response.status_code == 302
     assert Click.objects.count() == 2
+
+
+def test_every_click_field_has_a_text_form_and_a_field_without_one_is_refused():
+    click_insert.require_text_parameters(click_insert.insert_fields(Click))
+    extra = models.JSONField(name="attributes")
+    extra.model = Click
+    with pytest.raises(ImproperlyConfigured, match=r"Click\.attributes \(JSONField\)"):
+        click_insert.require_text_parameters([extra])
