@@ -22,6 +22,7 @@ from offers.models import Consent
 from postbacks import rules
 from postbacks.addresses import template_target_problem
 from postbacks.context import click_context, conversion_context, with_timestamp
+from postbacks.log_writer import insert_logs, storable
 from postbacks.macros import DEVICE_ID_FIELDS, render
 from postbacks.models import (
     ContentType,
@@ -286,7 +287,7 @@ def log_status(outcome: Outcome) -> str:
 
 def log_row(attempt: Attempt, outcome: Outcome) -> PostbackLog:
     subject = attempt.subject
-    return PostbackLog(
+    row = PostbackLog(
         created=timezone.now(),
         status=log_status(outcome),
         postback_name=attempt.config.name,
@@ -312,6 +313,7 @@ def log_row(attempt: Attempt, outcome: Outcome) -> PostbackLog:
         conversion_id=subject.conversion_id,
         click_id=subject.click_id,
     )
+    return storable(row)
 
 
 def outcome_change(attempt: Attempt, outcome: Outcome, refire_requested: bool) -> Change:
@@ -354,7 +356,8 @@ def record(results: list[tuple[Attempt, Outcome]]) -> Recorded:
     if not results:
         return recorded
     with transaction.atomic():
-        logs = PostbackLog.objects.bulk_create([log_row(a, outcome) for a, outcome in results])
+        logs = [log_row(attempt, outcome) for attempt, outcome in results]
+        insert_logs(logs)
         held = _held_claims([attempt for attempt, _ in results])
         changes = []
         exhausted: list[tuple[PostbackConfig, str]] = []

@@ -285,7 +285,7 @@ def _upsert_rows(
     keys = sorted(groups)
     if connection.vendor == "postgresql":
         rows = [row(key, groups[key]) for key in keys]
-        arrays = [list(column) for column in zip(*rows, strict=True)]
+        arrays = [array_literal(column) for column in zip(*rows, strict=True)]
         connection.ensure_connection()
         # Bound on the server: Django's client-side binding would quote every element.
         # Errors come out as Django's (the dispatcher rides out a database blip on them).
@@ -298,6 +298,16 @@ def _upsert_rows(
             batch = keys[start : start + UPSERT_BATCH]
             values = [value for key in batch for value in row(key, groups[key])]
             cursor.execute(upsert_sql(table, key_columns, len(batch), **columns), values)
+
+
+def array_literal(column: Sequence[int | datetime]) -> str:
+    """A PostgreSQL array literal of ints or aware datetimes: psycopg would dump a list
+    element by element in Python, the dispatcher's largest cost in recording."""
+    return "{" + ",".join(map(_array_element, column)) + "}"
+
+
+def _array_element(value: int | datetime) -> str:
+    return f'"{value.isoformat()}"' if isinstance(value, datetime) else str(value)
 
 
 def _row(key: tuple, counts: dict[str, int]) -> list:

@@ -5,6 +5,7 @@ import socket
 
 import pytest
 
+from postbacks.log_writer import insert_logs, storable
 from postbacks.models import PostbackLog
 from postbacks.transport import RESPONSE_LIMIT, TRUNCATION_MARKER
 from tests.conftest import convert
@@ -117,3 +118,41 @@ def test_an_unknown_charset_is_read_as_utf8(client, click, advertiser_key, make_
     convert(client, advertiser_key, transaction_id=click.transaction_id)
 
     assert only_log() == ("success", 200, "", "reçu")
+
+
+def test_a_nul_in_the_answer_is_logged_as_a_replacement_character(
+    client, click, advertiser_key, make_config, receiver
+):
+    """PostgreSQL text cannot hold a NUL: it must not fail the batch being recorded."""
+    config = make_config(receiver.url("/pb"))
+    receiver.answer(Answer(200, b"ok\x00done"))
+
+    convert(client, advertiser_key, transaction_id=click.transaction_id)
+
+    assert only_log() == ("success", 200, "", "ok\ufffddone")
+    assert config.deliveries.get().state == "succeeded"
+
+
+def test_nuls_anywhere_in_a_log_row_are_stored_as_replacement_characters(make_config):
+    config = make_config("http://127.0.0.1:9/pb")
+    odd = PostbackLog(
+        status="failed",
+        postback_name="odd\x00name",
+        postback_type="conversion",
+        url="http://127.0.0.1:9/pb",
+        error="Failed\x00",
+        server_response="\x00",
+        request_headers={"x-odd\x00": "a\x00b", "webhook-id": "msg_1"},
+        config=config,
+    )
+    plain = PostbackLog(
+        status="success", postback_name="plain", postback_type="conversion", url="u", config=config
+    )
+
+    insert_logs([storable(odd), storable(plain)])
+
+    stored = PostbackLog.objects.order_by("id")
+    assert [log.postback_name for log in stored] == ["odd\ufffdname", "plain"]
+    first = stored[0]
+    assert (first.error, first.server_response) == ("Failed\ufffd", "\ufffd")
+    assert first.request_headers == {"x-odd\ufffd": "a\ufffdb", "webhook-id": "msg_1"}
