@@ -293,7 +293,7 @@ SPECTACULAR_SETTINGS = {
 # Postback delivery.
 POSTBACK_ALLOW_NETWORKS = env_list("POSTBACK_ALLOW_NETWORKS")
 POSTBACK_CONNECT_TIMEOUT = float(os.environ.get("POSTBACK_CONNECT_TIMEOUT", "5"))
-POSTBACK_CONCURRENCY = env_int("POSTBACK_CONCURRENCY", 128)
+POSTBACK_CONCURRENCY = env_int("POSTBACK_CONCURRENCY", 256)
 # "asyncio": one event loop carries the requests in flight (aiohttp); "threads": a thread
 # per request in flight (requests). docs/scaling.md.
 POSTBACK_SENDER = os.environ.get("POSTBACK_SENDER", "asyncio")

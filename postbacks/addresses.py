@@ -140,8 +140,14 @@ def allowed_networks() -> tuple[Network, ...]:
 
 def blocked_reason(ip: str | IPAddress) -> str | None:
     """None if a postback may connect to ip, else the words for the log's Error column."""
-    address = ipaddress.ip_address(ip) if isinstance(ip, str) else ip
-    if any(address.version == net.version and address in net for net in allowed_networks()):
+    return _blocked_reason(str(ip), allowed_networks())
+
+
+@lru_cache(maxsize=4096)
+def _blocked_reason(ip: str, allowed: tuple[Network, ...]) -> str | None:
+    """Cached per address and allow list: a dispatcher judges every request's address."""
+    address = ipaddress.ip_address(ip)
+    if any(address.version == net.version and address in net for net in allowed):
         return None
     kind = forbidden_kind(address)
     if kind is None:

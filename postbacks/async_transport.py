@@ -17,14 +17,13 @@ Every redirect hop goes through both again.
 
 import asyncio
 import ipaddress
-import re
 import socket
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import requests
@@ -44,10 +43,12 @@ from postbacks.transport import (
     OutgoingRequest,
     answered,
     hop_headers,
+    is_canonical,
     outcome_from_exception,
     redirected,
     too_many_redirects,
     unsendable,
+    url_host,
 )
 
 REDIRECT_CODES = (301, 302, 303, 307, 308)
@@ -168,24 +169,20 @@ async def _send(request: OutgoingRequest, client: aiohttp.ClientSession, started
 def _blocked_literal(url: str) -> Outcome | None:
     """An IP-literal host the guard refuses, said before connecting (the socket factory
     would refuse it too, in words aiohttp wraps)."""
-    host = urlsplit(url).hostname or ""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
+    host = url_host(url)
+    if not _is_ip_literal(host):
         return None
     reason = blocked_reason(host)
     return Outcome(url=url, error=reason, permanent=True) if reason else None
 
 
-# A URL that `requests` sends exactly as written: lowercase scheme and host, a port
-# without leading zeros, a path, a query if a `?`, no fragment, and nothing to quote or
-# unquote (percent escapes in capitals, none of an unreserved character, no dot segments). Rendered
-# postback URLs nearly always are; the rest take requests' own preparation.
-CANONICAL_URL = re.compile(
-    r"https?://[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::(?P<port>[1-9][0-9]{0,4}))?"
-    r"/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-F]{2})*"
-)
-UNRESERVED_ESCAPE = re.compile(r"%(?:3[0-9]|4[1-9A-F]|5[0-9A]|6[1-9A-F]|7[0-9A]|2D|2E|5F|7E)")
+@lru_cache(maxsize=4096)
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _prepared(method: str, url: str) -> yarl.URL:
@@ -194,18 +191,6 @@ def _prepared(method: str, url: str) -> yarl.URL:
     if not is_canonical(url):
         url = str(requests.Request(method, url).prepare().url)
     return yarl.URL(url, encoded=True)
-
-
-def is_canonical(url: str) -> bool:
-    """Whether requests' preparation would leave url as it is (the fast path: that
-    preparation costs more than the rest of a request)."""
-    match = CANONICAL_URL.fullmatch(url)
-    if match is None or UNRESERVED_ESCAPE.search(url):
-        return False
-    if match["port"] and int(match["port"]) > 65535:
-        return False
-    path, question, query = url.partition("?")
-    return "/." not in path and (query != "" or not question)
 
 
 def _is_redirect(response: aiohttp.ClientResponse) -> bool:

@@ -396,7 +396,7 @@ def _held_claims(attempts: list[Attempt]) -> dict[tuple[int, str], bool]:
     """
     rows = (
         Delivery.objects.select_for_update()
-        .filter(pk__in={attempt.claimed_delivery.pk for attempt in attempts})
+        .among({attempt.claimed_delivery.pk for attempt in attempts})
         .exclude(claim_token="")
         .values_list("pk", "claim_token", "refire_requested")
     )
@@ -428,7 +428,7 @@ def _write_deliveries(changes: list[tuple[Attempt, Change]]) -> None:
             values["next_attempt_at"] = change.next_attempt_at
         if change.max_attempts is not None:
             values["max_attempts"] = change.max_attempts
-        Delivery.objects.filter(pk__in=ids, claim_token=token).update(**values)
+        Delivery.objects.among(ids).filter(claim_token=token).update(**values)
 
 
 def _count_endings(ended: list[tuple[Attempt, str]]) -> None:

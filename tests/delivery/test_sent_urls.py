@@ -10,7 +10,8 @@ import yarl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from postbacks.async_transport import _prepared, is_canonical
+from postbacks.async_transport import _prepared
+from postbacks.transport import is_canonical
 
 hosts = st.sampled_from(
     ["127.0.0.1", "localhost", "Example.com", "a-b.example", "xn--bcher-kva.example", "a..b"]
