@@ -113,6 +113,12 @@ class ConversionAdmin(ReadOnlyAdmin):
     raw_id_fields = ("click", "offer", "publisher", "event")
     show_full_result_count = False
     actions = ["refire_failed", "approve", "reject"]
+    # The reconciliation report links its "no postback config" count here; Django 5.2.x
+    # security releases refuse lookups through a reverse relation unless named.
+    report_lookups = frozenset({"deliveries__isnull"})
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup in self.report_lookups or super().lookup_allowed(lookup, value, request)
 
     @admin.action(description="Re-fire postbacks that have not succeeded")
     def refire_failed(self, request, queryset):
