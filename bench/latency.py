@@ -179,8 +179,8 @@ def clear_tables() -> None:
 
     written = (PostbackLog, Delivery, Conversion, Click, PostbackConfig, Publisher, Offer)
     if connection.vendor == "postgresql":
-        models = (*written, Advertiser, Dispatcher, AttemptRollup, CoarseAttemptRollup)
-        tables = ", ".join(model._meta.db_table for model in (*models, SeriesRollup))
+        rollups = (AttemptRollup, CoarseAttemptRollup, SeriesRollup)
+        tables = ", ".join(m._meta.db_table for m in (*written, Advertiser, Dispatcher, *rollups))
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {tables} CASCADE")  # noqa: S608 (the models' names)
         return

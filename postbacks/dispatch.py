@@ -76,7 +76,7 @@ INTERRUPTED = "Interrupted: the worker stopped during this attempt"
 # The doorbell task, by its import path (django-q2 stores the name).
 DISPATCH_TASK = "postbacks.tasks.dispatch"
 # What a delivery's request is about, joined to it; the configs, offers and events they
-# share are loaded once per claim (shared_relations), not once per row.
+# share are loaded once per claim (with_shared_relations), not once per row.
 DELIVERY_SUBJECTS = ("click", "conversion", "conversion__click")
 # Finished attempts are recorded in batches: when this many wait, when the oldest has
 # waited RECORD_WAIT_SECONDS, or when nothing is in flight. At real latency answers

@@ -303,6 +303,16 @@ class DeliveryState(models.TextChoices):
     SKIPPED = "skipped", "Skipped"  # a partner rule said not to send it (too late)
 
 
+def array_literal(values: Iterable[int | datetime]) -> str:
+    """A PostgreSQL array literal of ints or aware datetimes, sent as one text parameter
+    (`%s::bigint[]`): psycopg would dump a list element by element in Python."""
+    return "{" + ",".join(map(_array_element, values)) + "}"
+
+
+def _array_element(value: int | datetime) -> str:
+    return f'"{value.isoformat()}"' if isinstance(value, datetime) else str(value)
+
+
 class DeliveryQuerySet(models.QuerySet):
     def due(self, now=None):
         return self.filter(self.due_condition(now or timezone.now()))
@@ -314,8 +324,7 @@ class DeliveryQuerySet(models.QuerySet):
         ids = [int(pk) for pk in ids]
         if connections[self.db].vendor != "postgresql":
             return self.filter(pk__in=ids)
-        array = "{" + ",".join(map(str, ids)) + "}"
-        return self.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [array]))
+        return self.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [array_literal(ids)]))
 
     @staticmethod
     def due_condition(now: datetime) -> Q:

@@ -40,6 +40,7 @@ from postbacks.models import (
     PostbackLog,
     SeriesRollup,
     Trigger,
+    array_literal,
 )
 from postbacks.rules import REJECTED
 from postbacks.transport import Outcome
@@ -298,16 +299,6 @@ def _upsert_rows(
             batch = keys[start : start + UPSERT_BATCH]
             values = [value for key in batch for value in row(key, groups[key])]
             cursor.execute(upsert_sql(table, key_columns, len(batch), **columns), values)
-
-
-def array_literal(column: Sequence[int | datetime]) -> str:
-    """A PostgreSQL array literal of ints or aware datetimes: psycopg would dump a list
-    element by element in Python, the dispatcher's largest cost in recording."""
-    return "{" + ",".join(map(_array_element, column)) + "}"
-
-
-def _array_element(value: int | datetime) -> str:
-    return f'"{value.isoformat()}"' if isinstance(value, datetime) else str(value)
 
 
 def _row(key: tuple, counts: dict[str, int]) -> list:
